@@ -1,0 +1,53 @@
+//! The one generator behind `build.rs` and `cargo xtask codegen`.
+//!
+//! Both call [`generate`], so the snapshot a reviewer reads in `generated/` is byte-for-byte the
+//! code the build compiles. Everything here is derived from `openapi.yaml`: no Rust file in the
+//! workspace lists an operation, a field or an enum value by hand.
+//!
+//! ```no_run
+//! let spec = std::fs::read_to_string("openapi.yaml").unwrap();
+//! let artifacts = qovery_backups_codegen::generate("openapi.yaml", &spec).unwrap();
+//! assert!(artifacts.client.starts_with("// @generated"));
+//! for (model, json_schema) in &artifacts.schemas {
+//!     println!("{model}: {} bytes of JSON Schema", json_schema.len());
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod json_schema;
+mod open_enums;
+mod spec;
+mod upstream;
+
+pub use spec::{Spec, SpecError};
+pub use upstream::{Difference, diff_upstream};
+
+/// Everything `openapi.yaml` produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifacts {
+    /// The generated client, formatted, under a do-not-edit banner.
+    pub client: String,
+    /// One JSON Schema (draft-07, self-contained) per model in `components.schemas`, by name.
+    pub schemas: Vec<(String, String)>,
+}
+
+/// Validates the spec at `file` (its `text` already read) and generates every artifact.
+///
+/// `file` only names the spec in error messages.
+pub fn generate(file: &str, text: &str) -> Result<Artifacts, SpecError> {
+    let spec = Spec::parse(file, text)?;
+    spec.validate()?;
+    Ok(Artifacts {
+        client: client::generate(&spec)?,
+        schemas: json_schema::generate(&spec),
+    })
+}
+
+/// Validates the spec and generates only the Rust client: what `build.rs` needs.
+pub fn generate_client(file: &str, text: &str) -> Result<String, SpecError> {
+    let spec = Spec::parse(file, text)?;
+    spec.validate()?;
+    client::generate(&spec)
+}

@@ -1,0 +1,124 @@
+//! `cargo xtask`: the maintainer's tasks for this workspace.
+//!
+//! ```text
+//! cargo xtask codegen                 validate openapi.yaml, rewrite generated/ and schema/
+//! cargo xtask codegen --check         change nothing; fail naming every stale artifact
+//! cargo xtask codegen --upstream F    report how Qovery's spec F differs from openapi.yaml
+//! ```
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use qovery_backups_codegen::{Spec, diff_upstream, generate};
+
+const SPEC: &str = "openapi.yaml";
+const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
+const SCHEMA_DIR: &str = "schema";
+
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen(&args[1..]),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn codegen(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    let mut upstream = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => check = true,
+            "--upstream" => upstream = Some(args.next().ok_or("--upstream needs a FILE")?),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let root = workspace_root();
+    let text = fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
+
+    if let Some(file) = upstream {
+        return report_upstream(&text, file);
+    }
+
+    let artifacts = generate(SPEC, &text).map_err(|e| e.to_string())?;
+    let mut wanted: BTreeMap<PathBuf, String> = BTreeMap::new();
+    wanted.insert(CLIENT_SNAPSHOT.into(), artifacts.client);
+    for (model, schema) in artifacts.schemas {
+        wanted.insert(Path::new(SCHEMA_DIR).join(format!("{model}.json")), schema);
+    }
+    // Schemas of models that left openapi.yaml are stale too.
+    let leftovers: Vec<PathBuf> = fs::read_dir(root.join(SCHEMA_DIR))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| Path::new(SCHEMA_DIR).join(entry.file_name()))
+        .filter(|path| !wanted.contains_key(path))
+        .collect();
+
+    let stale: Vec<&PathBuf> = wanted
+        .iter()
+        .filter(|(path, content)| fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str()))
+        .map(|(path, _)| path)
+        .chain(&leftovers)
+        .collect();
+
+    if check {
+        if stale.is_empty() {
+            println!("codegen: {} artifacts match {SPEC}", wanted.len());
+            return Ok(());
+        }
+        let names: Vec<String> = stale.iter().map(|p| format!("  {}", p.display())).collect();
+        return Err(format!(
+            "{} generated file(s) differ from what {SPEC} produces:\n{}\nrun `cargo xtask codegen` and commit the result",
+            stale.len(),
+            names.join("\n")
+        ));
+    }
+
+    fs::create_dir_all(root.join(SCHEMA_DIR)).map_err(|e| format!("cannot create {SCHEMA_DIR}/: {e}"))?;
+    fs::create_dir_all(root.join("generated")).map_err(|e| format!("cannot create generated/: {e}"))?;
+    for path in &stale {
+        let full = root.join(path);
+        match wanted.get(*path) {
+            Some(content) => fs::write(&full, content),
+            None => fs::remove_file(&full),
+        }
+        .map_err(|e| format!("cannot update {}: {e}", path.display()))?;
+        println!("updated {}", path.display());
+    }
+    println!("codegen: {} artifacts, {} updated", wanted.len(), stale.len());
+    Ok(())
+}
+
+fn report_upstream(ours: &str, file: &str) -> Result<(), String> {
+    let upstream_text = fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let ours = Spec::parse(SPEC, ours).map_err(|e| e.to_string())?;
+    let upstream = Spec::parse(file, &upstream_text).map_err(|e| e.to_string())?;
+    let differences = diff_upstream(&ours, &upstream);
+    for difference in &differences {
+        println!("{difference}");
+    }
+    println!(
+        "{} difference(s) between {file} and {SPEC}; README.md lists the deliberate ones. \
+         For the rest, edit {SPEC} and run `cargo xtask codegen`.",
+        differences.len()
+    );
+    Ok(())
+}
