@@ -12,8 +12,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     let text = fs::read_to_string(SPEC).unwrap_or_else(|e| fail(&format!("cannot read {SPEC}: {e}")));
-    let client = qovery_backups_codegen::generate_client(SPEC, &text).unwrap_or_else(|e| fail(&e.to_string()));
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("qovery_backups_api.rs");
+    let client =
+        qovery_backups_codegen::generate_client(SPEC, &text).unwrap_or_else(|e| fail(&e.to_string()));
+    let out =
+        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("qovery_backups_api.rs");
     fs::write(&out, client).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
 }
 

@@ -5,6 +5,8 @@
 //! cargo xtask codegen --check         change nothing; fail naming every stale artifact
 //! cargo xtask codegen --upstream F    report how Qovery's spec F differs from openapi.yaml
 //! ```
+//!
+//! `--root DIR` runs against another copy of the workspace's files (tests use it).
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -18,7 +20,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,15 +44,16 @@ fn workspace_root() -> PathBuf {
 fn codegen(args: &[String]) -> Result<(), String> {
     let mut check = false;
     let mut upstream = None;
+    let mut root = workspace_root();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
             "--upstream" => upstream = Some(args.next().ok_or("--upstream needs a FILE")?),
+            "--root" => root = PathBuf::from(args.next().ok_or("--root needs a DIR")?),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
-    let root = workspace_root();
     let text = fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
 
     if let Some(file) = upstream {
@@ -74,7 +77,9 @@ fn codegen(args: &[String]) -> Result<(), String> {
 
     let stale: Vec<&PathBuf> = wanted
         .iter()
-        .filter(|(path, content)| fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str()))
+        .filter(|(path, content)| {
+            fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str())
+        })
         .map(|(path, _)| path)
         .chain(&leftovers)
         .collect();

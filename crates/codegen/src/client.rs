@@ -49,16 +49,16 @@ pub(crate) fn generate(spec: &Spec) -> Result<String, SpecError> {
         })
         .ok_or_else(|| spec.error("/components/schemas", "no models to generate", FIX_PROGENITOR))?;
     for e in &enums {
-        let items: syn::File = syn::parse2(open_enums::tokens(e))
-            .map_err(|err| spec.error("", format!("open enum {} is invalid Rust: {err}", e.name), FIX_PROGENITOR))?;
+        let items: syn::File = syn::parse2(open_enums::tokens(e)).map_err(|err| {
+            spec.error("", format!("open enum {} is invalid Rust: {err}", e.name), FIX_PROGENITOR)
+        })?;
         types.1.extend(items.items);
     }
 
     Ok(format!("{BANNER}\n{}", prettyplease::unparse(&file)))
 }
 
-const FIX_PROGENITOR: &str =
-    "check the named schema against progenitor 0.15's limits (one JSON body type per status class, \
+const FIX_PROGENITOR: &str = "check the named schema against progenitor 0.15's limits (one JSON body type per status class, \
      operationIds on every operation)";
 
 /// The spec as progenitor should see it.
@@ -73,10 +73,11 @@ fn spec_for_progenitor(spec: &Spec) -> Result<Spec, SpecError> {
     let untype = |responses: &mut Value| {
         for (status, response) in responses.as_object_mut().into_iter().flatten() {
             let is_error = status.starts_with('4') || status.starts_with('5');
-            if let (true, Some(content)) = (is_error, response.get_mut("content").and_then(Value::as_object_mut)) {
-                if let Some(json) = content.remove("application/json") {
-                    content.insert("application/octet-stream".to_owned(), json);
-                }
+            if let (true, Some(content)) =
+                (is_error, response.get_mut("content").and_then(Value::as_object_mut))
+                && let Some(json) = content.remove("application/json")
+            {
+                content.insert("application/octet-stream".to_owned(), json);
             }
         }
     };

@@ -75,7 +75,8 @@ fn convert(schema: &Value, refs: &mut Vec<String>) -> Value {
                         out.insert(key.clone(), convert(value, refs));
                     }
                     "allOf" | "anyOf" | "oneOf" => {
-                        let members = value.as_array().into_iter().flatten().map(|s| convert(s, refs)).collect();
+                        let members =
+                            value.as_array().into_iter().flatten().map(|s| convert(s, refs)).collect();
                         out.insert(key.clone(), Value::Array(members));
                     }
                     _ => {

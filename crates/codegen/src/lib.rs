@@ -39,10 +39,7 @@ pub struct Artifacts {
 pub fn generate(file: &str, text: &str) -> Result<Artifacts, SpecError> {
     let spec = Spec::parse(file, text)?;
     spec.validate()?;
-    Ok(Artifacts {
-        client: client::generate(&spec)?,
-        schemas: json_schema::generate(&spec),
-    })
+    Ok(Artifacts { client: client::generate(&spec)?, schemas: json_schema::generate(&spec) })
 }
 
 /// Validates the spec and generates only the Rust client: what `build.rs` needs.

@@ -11,7 +11,8 @@ use crate::spec::StringEnum;
 
 pub(crate) fn tokens(e: &StringEnum) -> TokenStream {
     let name = Ident::new(&e.name, Span::call_site());
-    let variants: Vec<Ident> = e.values.iter().map(|v| Ident::new(&variant_name(v), Span::call_site())).collect();
+    let variants: Vec<Ident> =
+        e.values.iter().map(|v| Ident::new(&variant_name(v), Span::call_site())).collect();
     let values = &e.values;
     let schema_name = &e.name;
     let value_docs = e.values.iter().map(|v| format!("`{v}`"));

@@ -109,8 +109,7 @@ impl Spec {
 
     /// The string enums among `components.schemas`, by name: (values, description, default).
     pub fn string_enums(&self) -> Vec<StringEnum> {
-        let Some(schemas) = self.doc.pointer("/components/schemas").and_then(Value::as_object)
-        else {
+        let Some(schemas) = self.doc.pointer("/components/schemas").and_then(Value::as_object) else {
             return Vec::new();
         };
         schemas
@@ -145,9 +144,8 @@ impl Spec {
         let mut refs = Vec::new();
         collect_refs(&self.doc, String::new(), &mut refs);
         for (at, target) in &refs {
-            let resolved = target
-                .strip_prefix('#')
-                .is_some_and(|pointer| self.doc.pointer(pointer).is_some());
+            let resolved =
+                target.strip_prefix('#').is_some_and(|pointer| self.doc.pointer(pointer).is_some());
             if !resolved {
                 errors.push(self.error(
                     at,

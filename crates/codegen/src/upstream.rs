@@ -143,14 +143,25 @@ pub fn diff_upstream(ours: &Spec, upstream: &Spec) -> Vec<Difference> {
         };
         collect_refs(theirs, String::new(), &mut upstream_roots);
         let statuses = |op: &Value| -> BTreeSet<String> {
-            op.get("responses").and_then(Value::as_object).map(|r| r.keys().cloned().collect()).unwrap_or_default()
+            op.get("responses")
+                .and_then(Value::as_object)
+                .map(|r| r.keys().cloned().collect())
+                .unwrap_or_default()
         };
         let (mine, yours) = (statuses(op), statuses(theirs));
         for status in yours.difference(&mine) {
-            differences.insert(Difference::Response { operation_id: id.to_owned(), status: status.clone(), added: true });
+            differences.insert(Difference::Response {
+                operation_id: id.to_owned(),
+                status: status.clone(),
+                added: true,
+            });
         }
         for status in mine.difference(&yours) {
-            differences.insert(Difference::Response { operation_id: id.to_owned(), status: status.clone(), added: false });
+            differences.insert(Difference::Response {
+                operation_id: id.to_owned(),
+                status: status.clone(),
+                added: false,
+            });
         }
     }
 
@@ -213,7 +224,11 @@ fn flatten(schema: &Value) -> Flat {
         }
         // Referenced members are models of their own and compared on their own.
         parts.extend(
-            part.get("allOf").and_then(Value::as_array).into_iter().flatten().filter(|m| m.get("$ref").is_none()),
+            part.get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|m| m.get("$ref").is_none()),
         );
     }
     flat
@@ -231,12 +246,20 @@ fn diff_model(model: &str, mine: &Flat, theirs: &Flat, out: &mut BTreeSet<Differ
     }
     for (property, schema) in &theirs.properties {
         let Some(ours) = mine.properties.get(property) else {
-            out.insert(Difference::Property { model: model.clone(), property: property.clone(), added: true });
+            out.insert(Difference::Property {
+                model: model.clone(),
+                property: property.clone(),
+                added: true,
+            });
             continue;
         };
         let nullable = |s: &Value| s.get("nullable") == Some(&Value::Bool(true));
         if nullable(ours) != nullable(schema) {
-            out.insert(Difference::Nullable { model: model.clone(), property: property.clone(), upstream: nullable(schema) });
+            out.insert(Difference::Nullable {
+                model: model.clone(),
+                property: property.clone(),
+                upstream: nullable(schema),
+            });
         }
         let (ours_type, upstream_type) = (type_of(ours), type_of(schema));
         if ours_type != upstream_type {

@@ -1,0 +1,68 @@
+//! A Rust SDK for Qovery's database-backup API.
+//!
+//! Built on the generated client [`qovery_backups_api`] (progenitor, from `openapi.yaml`),
+//! this crate adds what automation needs:
+//!
+//! - **Pagination as streams**: [`ListRequest::items`] and [`ListRequest::pages`] follow the
+//!   API's `startId` cursor lazily, one request in flight, and end with
+//!   [`Error::PaginationLoop`] rather than looping if the server repeats itself. A failed
+//!   listing says where to resume ([`Error::resume_after`]) with neither gaps nor repeats.
+//! - **Safe retries**: [`RetryPolicy`] retries only what can succeed next time, with
+//!   full-jitter backoff, `Retry-After`, a deadline and an optional shared [`RetryBudget`].
+//!   A create is never blindly re-sent: a create whose answer was lost is reconciled, so a
+//!   retry never leaves two backups.
+//! - **Errors a person can act on**: one [`Error`], with predicates, the server's `detail`,
+//!   and messages that say what to do.
+//! - **Forward-compatible models**: every enum keeps values it does not know
+//!   (`Unrecognized`), so Qovery adding a state never breaks a listing.
+//! - **A token that does not leak**: not in `Debug`, errors or traces.
+//!
+//! ```no_run
+//! use futures::TryStreamExt as _;
+//! use qovery_backups::Client;
+//!
+//! # async fn run() -> Result<(), qovery_backups::Error> {
+//! let client = Client::from_env()?; // QOVERY_API_TOKEN, QOVERY_API_URL
+//! let database_id = "3c90c3cc-0d44-4b50-8888-8dd25736052a".parse().unwrap();
+//! let backups = client.backups(database_id);
+//!
+//! let all: Vec<_> = backups.list().items().try_collect().await?;
+//! println!("{} backups; newest: {:?}", all.len(), all.first().map(|b| &b.name));
+//! let created = backups.create("nightly", "before migration").await?;
+//! backups.delete(created.id).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tracing: each operation runs in a span `operation` (`operation`, `database_id`), each
+//! attempt in a span `attempt` (`attempt`, `status`), and each retry logs its delay and reason.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod auth;
+mod backups;
+mod client;
+mod error;
+mod list_many;
+mod operation;
+mod pagination;
+mod response;
+mod retry;
+
+pub use auth::AuthScheme;
+pub use backups::Backups;
+pub use client::{
+    BASE_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
+};
+pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
+pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
+pub use operation::Operation;
+pub use pagination::{BackupPage, Items, ListRequest, Pages};
+pub use retry::{RetryBudget, RetryPolicy};
+
+/// The generated low-level crate, re-exported so users need not depend on it separately.
+pub use qovery_backups_api as api;
+/// The models of the API, generated from openapi.yaml.
+pub use qovery_backups_api::types;
+/// A backup, as the API describes it.
+pub use qovery_backups_api::types::Backup;

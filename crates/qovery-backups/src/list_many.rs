@@ -1,0 +1,67 @@
+//! Several databases listed at once.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::stream::{BoxStream, Stream, StreamExt as _};
+use qovery_backups_api::types::Backup;
+use uuid::Uuid;
+
+use crate::{Client, Error};
+
+/// Lists several databases with bounded concurrency. Get one from [`Client::list_many`].
+#[derive(Debug, Clone)]
+#[must_use = "a listing does nothing until its stream is polled"]
+pub struct ListMany {
+    client: Client,
+    database_ids: Vec<Uuid>,
+    concurrency: usize,
+}
+
+/// Databases listed at once unless set.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+impl ListMany {
+    pub(crate) fn new(client: Client, database_ids: Vec<Uuid>) -> Self {
+        ListMany { client, database_ids, concurrency: DEFAULT_CONCURRENCY }
+    }
+
+    /// How many databases are listed at once (each with one request in flight). At least 1.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Every backup of every database, each tagged with its database. Each database's backups
+    /// come newest first; databases interleave. A database whose listing fails yields its
+    /// error (which names the database and where to resume) and the others go on.
+    pub fn items(self) -> ManyItems {
+        let client = self.client;
+        let listings = futures::stream::iter(self.database_ids).map(move |database_id| {
+            client
+                .backups(database_id)
+                .list()
+                .items()
+                .map(move |item| item.map(|backup| (database_id, backup)))
+        });
+        ManyItems { inner: listings.flatten_unordered(self.concurrency).boxed() }
+    }
+}
+
+/// The stream from [`ListMany::items`].
+pub struct ManyItems {
+    inner: BoxStream<'static, Result<(Uuid, Backup), Error>>,
+}
+
+impl Stream for ManyItems {
+    type Item = Result<(Uuid, Backup), Error>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl std::fmt::Debug for ManyItems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManyItems { .. }")
+    }
+}

@@ -1,0 +1,81 @@
+//! Which call an error or a trace is about.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+/// One call to the API, with the ids it was about. Errors and tracing spans name it.
+///
+/// ```
+/// use qovery_backups::Operation;
+///
+/// let database_id = uuid::Uuid::nil();
+/// let op = Operation::List { database_id };
+/// assert_eq!(op.to_string(), format!("listing the backups of database {database_id}"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `GET /database/{databaseId}/backup`: one page of the listing.
+    List {
+        /// The database.
+        database_id: Uuid,
+    },
+    /// `POST /database/{databaseId}/backup`.
+    Create {
+        /// The database.
+        database_id: Uuid,
+    },
+    /// `DELETE /database/{databaseId}/backup/{backupId}`.
+    Delete {
+        /// The database.
+        database_id: Uuid,
+        /// The backup.
+        backup_id: Uuid,
+    },
+}
+
+impl Operation {
+    /// The database the call was about.
+    pub fn database_id(&self) -> Uuid {
+        match *self {
+            Operation::List { database_id }
+            | Operation::Create { database_id }
+            | Operation::Delete { database_id, .. } => database_id,
+        }
+    }
+
+    /// The backup the call was about, for a delete.
+    pub fn backup_id(&self) -> Option<Uuid> {
+        match *self {
+            Operation::Delete { backup_id, .. } => Some(backup_id),
+            _ => None,
+        }
+    }
+
+    /// A short stable name for logs and metrics: `list`, `create`, `delete`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::List { .. } => "list",
+            Operation::Create { .. } => "create",
+            Operation::Delete { .. } => "delete",
+        }
+    }
+
+    /// Whether sending the call twice has the same effect as sending it once.
+    pub fn is_idempotent(&self) -> bool {
+        !matches!(self, Operation::Create { .. })
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operation::List { database_id } => write!(f, "listing the backups of database {database_id}"),
+            Operation::Create { database_id } => write!(f, "creating a backup of database {database_id}"),
+            Operation::Delete { database_id, backup_id } => {
+                write!(f, "deleting backup {backup_id} of database {database_id}")
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Shared set-up: a mock server on 127.0.0.1 and a client pointed at it.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::time::Duration;
+
+use qovery_backups::{Client, RetryPolicy};
+use qovery_backups_mock::{FaultPlan, MockConfig, MockServer};
+
+/// A mock with the given backups per database and fault plan.
+pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockServer {
+    MockServer::start(MockConfig {
+        databases: backups_per_database.len(),
+        backups_per_database,
+        faults,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock server starts")
+}
+
+/// A retry policy whose jitter is seeded, so waits are reproducible.
+pub fn policy(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::default().max_attempts(max_attempts).jitter_seed(42)
+}
+
+pub fn client(server: &MockServer, policy: RetryPolicy) -> Client {
+    client_with_timeout(server, policy, Duration::from_secs(5))
+}
+
+pub fn client_with_timeout(server: &MockServer, policy: RetryPolicy, timeout: Duration) -> Client {
+    Client::builder()
+        .token(server.token())
+        .base_url(server.base_url())
+        .retry(policy)
+        .timeout(timeout)
+        .build()
+        .expect("client builds")
+}
+
+/// The ids the server holds for a database, newest first.
+pub fn server_ids(server: &MockServer, database_id: uuid::Uuid) -> Vec<uuid::Uuid> {
+    server.backups(database_id).into_iter().map(|b| b.id).collect()
+}
