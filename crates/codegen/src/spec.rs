@@ -128,7 +128,8 @@ impl Spec {
     }
 
     /// Checks what progenitor would otherwise reject obscurely, or what would rot unnoticed:
-    /// operation ids, dangling `$ref`s, unused components.
+    /// operation ids, enum values that clash as Rust variants, dangling `$ref`s, unused
+    /// components.
     pub fn validate(&self) -> Result<(), SpecError> {
         let mut errors: Vec<SpecError> = Vec::new();
         for (pointer, op) in self.operations() {
@@ -138,6 +139,30 @@ impl Spec {
                     "operation has no operationId",
                     "add `operationId: <camelCaseName>`; progenitor names the Rust method after it",
                 ));
+            }
+        }
+
+        // Two values with one Rust variant name, or a value named like the catch-all, would make
+        // the generated client fail to compile, far from the cause.
+        for e in self.string_enums() {
+            let mut variants = BTreeMap::from([(
+                "Unrecognized".to_owned(),
+                "the catch-all for values openapi.yaml does not list".to_owned(),
+            )]);
+            for (i, value) in e.values.iter().enumerate() {
+                let variant = crate::open_enums::variant_name(value);
+                if let Some(taken) = variants.get(&variant) {
+                    errors.push(self.error(
+                        &format!("/components/schemas/{}/enum/{i}", escape(&e.name)),
+                        format!(
+                            "value `{value}` becomes the Rust variant `{variant}`, already taken by {taken}"
+                        ),
+                        "remove the duplicate: values must stay distinct once written in CamelCase, \
+                         and none may be `UNRECOGNIZED`",
+                    ));
+                } else {
+                    variants.insert(variant, format!("value `{value}`"));
+                }
             }
         }
 

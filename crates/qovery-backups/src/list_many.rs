@@ -16,6 +16,7 @@ pub struct ListMany {
     client: Client,
     database_ids: Vec<Uuid>,
     concurrency: usize,
+    max_items_each: Option<u64>,
 }
 
 /// Databases listed at once unless set.
@@ -23,12 +24,18 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl ListMany {
     pub(crate) fn new(client: Client, database_ids: Vec<Uuid>) -> Self {
-        ListMany { client, database_ids, concurrency: DEFAULT_CONCURRENCY }
+        ListMany { client, database_ids, concurrency: DEFAULT_CONCURRENCY, max_items_each: None }
     }
 
     /// How many databases are listed at once (each with one request in flight). At least 1.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Stops each database's listing after this many backups.
+    pub fn max_items_each(mut self, max: u64) -> Self {
+        self.max_items_each = Some(max);
         self
     }
 

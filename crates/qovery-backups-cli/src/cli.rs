@@ -1,0 +1,182 @@
+//! The command line, as scripts call it. Names and flags here are a contract.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use uuid::Uuid;
+
+/// List, create, delete and check Qovery database backups.
+///
+/// The token comes from QOVERY_API_TOKEN (else QOVERY_CLI_ACCESS_TOKEN); prefer the environment
+/// to --token, which other users of the machine can read in the process list.
+#[derive(Debug, Parser)]
+#[command(name = "qovery-backups", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The API's base URL.
+    #[arg(long, global = true, env = "QOVERY_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// The API token (prefer the environment variables).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// How the token is sent: `Token <t>` for API tokens, `Bearer <t>` for JWTs; auto detects.
+    #[arg(long, global = true, value_enum, default_value_t = AuthSchemeArg::Auto)]
+    pub auth_scheme: AuthSchemeArg,
+
+    /// Time allowed for each attempt, e.g. 500ms, 30s.
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Attempts per call, the first included.
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_attempts: u32,
+
+    /// Upper bound of the first retry's wait; it doubles at each retry (full jitter, capped at 20s).
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "500ms", value_name = "DURATION")]
+    pub initial_backoff: Duration,
+
+    /// More detail on stderr: -v cause chains, -vv debug traces, -vvv trace.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Errors only.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthSchemeArg {
+    Auto,
+    Token,
+    Bearer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every backup of each database, newest first.
+    List(ListArgs),
+    /// Ask Qovery to back a database up now.
+    Create(CreateArgs),
+    /// Delete one backup.
+    Delete(DeleteArgs),
+    /// The newest backup of each database.
+    Latest(LatestArgs),
+    /// Is there a successful backup newer than --max-age? Exit 3 when a database has none.
+    ///
+    /// A backup is successful when `status.status_details.status` is SUCCESS: the backup action
+    /// finished without error. Queued, ongoing, failed, canceled backups, backups without a
+    /// status, and values this tool does not know are not successful.
+    Check(CheckArgs),
+    /// Run the in-memory mock of the API in the foreground.
+    Mock(MockArgs),
+    /// List backups from an embedded mock, through faults, and prove nothing was lost.
+    Demo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (80 columns).
+    Table,
+    /// One JSON array, written as items arrive.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// A header, then one row per backup.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SingleFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Databases to list.
+    #[arg(required = true, value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    /// Output format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
+    /// Start after this backup (continue an interrupted listing); one database only.
+    #[arg(long, value_name = "BACKUP_ID")]
+    pub start_after: Option<Uuid>,
+    /// At most N backups per database.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Databases listed at once (machine formats; a table lists them in turn).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    pub database_id: Uuid,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub message: String,
+    #[arg(long, value_enum, default_value_t = SingleFormat::Table)]
+    pub output: SingleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    pub database_id: Uuid,
+    pub backup_id: Uuid,
+}
+
+#[derive(Debug, Args)]
+pub struct LatestArgs {
+    #[arg(required = true, value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    /// Output format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(required = true, value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    /// The oldest a successful backup may be, e.g. 26h, 7d.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_age: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Where to listen (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// The token the mock accepts.
+    #[arg(long, default_value = "mock-token")]
+    pub token: String,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Databases to create.
+    #[arg(long, default_value_t = 3)]
+    pub databases: usize,
+    /// Backups in each database.
+    #[arg(long, default_value_t = 45)]
+    pub backups: usize,
+    /// Faults to inject, e.g. `3=503,p=0.2,kinds=503|reset,max=2,seed=7` (see the README).
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<qovery_backups_mock::FaultPlan>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 500ms, 30s, 26h, 7d)"))
+}

@@ -1,0 +1,204 @@
+//! Writing backups as they arrive, in one of four formats. Nothing is buffered beyond a line, so
+//! a listing of any length runs in constant memory.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use qovery_backups::Backup;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::cli::Format;
+
+/// A backup with the database it belongs to, as the JSON formats write it: the API's fields
+/// and values as received, plus `database_id`.
+#[derive(Serialize)]
+struct Tagged<'a> {
+    database_id: Uuid,
+    #[serde(flatten)]
+    backup: &'a Backup,
+}
+
+pub struct BackupWriter<W: Write> {
+    out: W,
+    format: Format,
+    written: u64,
+    csv_header_written: bool,
+    now: DateTime<Utc>,
+    current_database: Option<Uuid>,
+}
+
+/// Table layout: 36 + 1 + 11 + 1 + 10 + 1 + 10 + 1 + 5 + 1 + 3 = 80 columns.
+const NAME_WIDTH: usize = 10;
+const STATE_WIDTH: usize = 10;
+
+impl<W: Write> BackupWriter<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        BackupWriter {
+            out,
+            format,
+            written: 0,
+            csv_header_written: false,
+            now: Utc::now(),
+            current_database: None,
+        }
+    }
+
+    pub fn write(&mut self, database_id: Uuid, backup: &Backup) -> io::Result<()> {
+        match self.format {
+            Format::Ndjson => {
+                serde_json::to_writer(&mut self.out, &Tagged { database_id, backup })?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Json => {
+                self.out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut self.out, &Tagged { database_id, backup })?;
+            }
+            Format::Csv => self.write_csv_row(database_id, backup)?,
+            Format::Table => self.write_table_row(database_id, backup)?,
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the document (the JSON array) and flushes. Called on success and before an error
+    /// is reported, so what was received is always written and well-formed.
+    pub fn finish(&mut self) -> io::Result<()> {
+        match (self.format, self.written) {
+            (Format::Json, 0) => self.out.write_all(b"[]\n")?,
+            (Format::Json, _) => self.out.write_all(b"\n]\n")?,
+            (Format::Csv, 0) => self.write_csv_header()?,
+            (Format::Table, 0) => writeln!(self.out, "no backups")?,
+            _ => {}
+        }
+        self.out.flush()
+    }
+
+    fn write_csv_header(&mut self) -> io::Result<()> {
+        self.csv_header_written = true;
+        self.write_csv_record(&[
+            "database_id",
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "message",
+            "state",
+            "action_status",
+            "total_duration_sec",
+        ])
+    }
+
+    /// The csv crate quotes and escapes; each record goes out as soon as it is made.
+    fn write_csv_record(&mut self, fields: &[&str]) -> io::Result<()> {
+        let mut record = csv::Writer::from_writer(Vec::new());
+        record.write_record(fields)?;
+        self.out.write_all(&record.into_inner().map_err(|e| e.into_error())?)
+    }
+
+    fn write_csv_row(&mut self, database_id: Uuid, backup: &Backup) -> io::Result<()> {
+        if !self.csv_header_written {
+            self.write_csv_header()?;
+        }
+        let status = backup.status.as_ref();
+        let row = [
+            database_id.to_string(),
+            backup.id.to_string(),
+            backup.created_at.to_rfc3339(),
+            backup.updated_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            backup.name.clone(),
+            backup.message.clone(),
+            status.map(|s| s.state.to_string()).unwrap_or_default(),
+            status.map(|s| s.status_details.status.to_string()).unwrap_or_default(),
+            status
+                .and_then(|s| s.steps.as_ref())
+                .and_then(|steps| steps.total_duration_sec)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ];
+        self.write_csv_record(&row.each_ref().map(String::as_str))
+    }
+
+    fn write_table_row(&mut self, database_id: Uuid, backup: &Backup) -> io::Result<()> {
+        if self.current_database != Some(database_id) {
+            if self.current_database.is_some() {
+                writeln!(self.out)?;
+            }
+            self.current_database = Some(database_id);
+            writeln!(self.out, "database {database_id}")?;
+            writeln!(
+                self.out,
+                "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
+                "ID", "CREATED", "NAME", "STATE", "TOOK", "AGE"
+            )?;
+        }
+        let status = backup.status.as_ref();
+        let state = status.map(|s| s.state.to_string()).unwrap_or_else(|| "-".to_owned());
+        let took = status
+            .and_then(|s| s.steps.as_ref())
+            .and_then(|steps| steps.total_duration_sec)
+            .map(short_duration)
+            .unwrap_or_else(|| "-".to_owned());
+        writeln!(
+            self.out,
+            "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
+            backup.id,
+            backup.created_at.format("%m-%d %H:%M"),
+            clip(&backup.name, NAME_WIDTH),
+            clip(&state, STATE_WIDTH),
+            took,
+            age(self.now, backup.created_at),
+        )
+    }
+}
+
+/// At most `width` characters, with `…` marking a cut.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut clipped: String = text.chars().take(width - 1).collect();
+        clipped.push('…');
+        clipped
+    }
+}
+
+/// `42s`, `7m05`, `1h05`, `4d`: what fits five columns.
+fn short_duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}", s / 60, s % 60),
+        s if s < 100 * 3600 => format!("{}h{:02}", s / 3600, (s % 3600) / 60),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// `40s`, `12m`, `5h`, `3d`, `9w`: three columns.
+pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (now - then).num_seconds().max(0);
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s if s < 7 * 86_400 => format!("{}d", s / 86_400),
+        s => format!("{}w", s / (7 * 86_400)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_ages_fit_their_columns() {
+        for seconds in [0, 59, 60, 3599, 3600, 86_399, 360_000] {
+            assert!(short_duration(seconds).len() <= 5, "{seconds}");
+        }
+        let now = Utc::now();
+        for seconds in [0, 59, 3599, 86_399, 6 * 86_400, 69 * 86_400] {
+            assert!(age(now, now - chrono::Duration::seconds(seconds)).len() <= 3, "{seconds}");
+        }
+        assert_eq!(clip("nightly-2026-11-20", 10), "nightly-2…");
+        assert_eq!(clip("short", 10), "short");
+    }
+}

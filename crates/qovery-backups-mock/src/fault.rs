@@ -1,0 +1,542 @@
+//! Fault kinds, fault plans, the SPEC syntax, and the per-server state that picks a fault for
+//! each request.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+
+/// One thing that can go wrong with a request, as a client on the other end of the socket sees it.
+///
+/// Each kind has a SPEC name (see the [crate docs](crate#fault-spec-syntax)): `Display` prints it
+/// and `FromStr` reads it, so `"slow:1500ms".parse::<Fault>()` is `Ok(Fault::Slow(1.5 s))`.
+///
+/// ```
+/// use qovery_backups_mock::Fault;
+///
+/// let fault: Fault = "429s:2".parse().unwrap();
+/// assert_eq!(fault, Fault::RetryAfterSeconds(2));
+/// assert_eq!(fault.to_string(), "429s:2");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer with this status (any 4xx or 5xx but 429) and an `{"status", "detail"}` body,
+    /// without applying the operation. SPEC: the number, e.g. `503`.
+    Status(u16),
+    /// Answer 429 with `Retry-After: <seconds>`, without applying the operation.
+    /// SPEC: `429s` (1 second) or `429s:SECS`; a bare `429` means `429s:1`.
+    RetryAfterSeconds(u64),
+    /// Answer 429 with `Retry-After: <HTTP-date>`, that many whole seconds after the answer is
+    /// made (rounded up to the next second, the resolution of an HTTP-date), without applying the
+    /// operation. SPEC: `429d` (1 second) or `429d:SECS`.
+    RetryAfterDate(u64),
+    /// Reset the connection (RST, `SO_LINGER` 0) instead of answering, without applying the
+    /// operation. SPEC: `reset`.
+    Reset,
+    /// Close the connection (FIN) without sending a byte, without applying the operation.
+    /// SPEC: `close`.
+    Close,
+    /// Apply the operation, send the status line and headers with the full `Content-Length`, then
+    /// only the first half of the body, then close. An answer without a body (204) is cut inside
+    /// its headers instead. SPEC: `truncate`.
+    Truncate,
+    /// Wait this long (with `tokio::time::sleep`) before doing anything, then answer normally.
+    /// SPEC: `slow` (5 s) or `slow:DURATION`, e.g. `slow:1500ms`, `slow:2s`.
+    Slow(Duration),
+    /// Answer 200 with `content-type: application/json` and a body that is not JSON, without
+    /// applying the operation. SPEC: `badjson`.
+    BadJson,
+    /// Apply the operation, then reset the connection instead of answering: the client cannot
+    /// know that its create or delete happened. SPEC: `lost`.
+    Lost,
+    /// Answer normally, but a success body carries enum values openapi.yaml does not list
+    /// (`"state": "FUTURE_STATE_<n>"`, likewise every other enum field) in every other backup,
+    /// starting with the first, where `<n>` is the request's number. SPEC: `unknown-enum`.
+    UnknownEnum,
+    /// Answer normally, but a success body carries fields openapi.yaml does not declare, at page,
+    /// backup, status, status-details, steps and step level. SPEC: `unknown-fields`.
+    UnknownFields,
+}
+
+/// What `Fault::Slow` waits when the SPEC names no duration.
+pub const DEFAULT_SLOW: Duration = Duration::from_secs(5);
+
+/// The kinds a probabilistic plan picks from when it names none: the ones a client is expected
+/// to retry.
+pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
+    Fault::Status(500),
+    Fault::Status(502),
+    Fault::Status(503),
+    Fault::Status(504),
+    Fault::RetryAfterSeconds(1),
+    Fault::Reset,
+    Fault::Close,
+];
+
+/// Cap on consecutive random faults for one request when the plan names none.
+pub const DEFAULT_MAX_CONSECUTIVE: u32 = 3;
+
+const KIND_LIST: &str = "a status 400-599 (e.g. 500, 502, 503, 504), 429s[:SECS], 429d[:SECS], \
+     reset, close, truncate, slow[:DURATION], badjson, lost, unknown-enum, unknown-fields";
+
+const SPEC_EXAMPLE: &str = "3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,seed=7";
+
+impl Fault {
+    /// Whether the request is processed (and, for a create or delete, applied) under this fault.
+    pub fn applies_operation(&self) -> bool {
+        matches!(
+            self,
+            Fault::Truncate | Fault::Slow(_) | Fault::Lost | Fault::UnknownEnum | Fault::UnknownFields
+        )
+    }
+
+    /// Whether the client receives a complete HTTP answer under this fault.
+    pub fn answers(&self) -> bool {
+        !matches!(self, Fault::Reset | Fault::Close | Fault::Truncate | Fault::Lost)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Status(code) => write!(f, "{code}"),
+            Fault::RetryAfterSeconds(secs) => write!(f, "429s:{secs}"),
+            Fault::RetryAfterDate(secs) => write!(f, "429d:{secs}"),
+            Fault::Reset => f.write_str("reset"),
+            Fault::Close => f.write_str("close"),
+            Fault::Truncate => f.write_str("truncate"),
+            Fault::Slow(duration) => write!(f, "slow:{}", DisplayDuration(*duration)),
+            Fault::BadJson => f.write_str("badjson"),
+            Fault::Lost => f.write_str("lost"),
+            Fault::UnknownEnum => f.write_str("unknown-enum"),
+            Fault::UnknownFields => f.write_str("unknown-fields"),
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = FaultSpecError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_kind(text).map_err(|message| FaultSpecError::new(text, message))
+    }
+}
+
+fn parse_kind(text: &str) -> Result<Fault, String> {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    let (name, arg) = match lower.split_once(':') {
+        Some((name, arg)) => (name, Some(arg.trim())),
+        None => (lower.as_str(), None),
+    };
+    let no_arg = |fault: Fault| match arg {
+        None => Ok(fault),
+        Some(_) => Err(format!("`{name}` takes no argument")),
+    };
+    match name {
+        "429s" | "429" => Ok(Fault::RetryAfterSeconds(parse_seconds(arg)?)),
+        "429d" => Ok(Fault::RetryAfterDate(parse_seconds(arg)?)),
+        "reset" => no_arg(Fault::Reset),
+        "close" => no_arg(Fault::Close),
+        "truncate" => no_arg(Fault::Truncate),
+        "badjson" | "bad-json" => no_arg(Fault::BadJson),
+        "lost" => no_arg(Fault::Lost),
+        "unknown-enum" | "unknown-enums" => no_arg(Fault::UnknownEnum),
+        "unknown-fields" | "unknown-field" => no_arg(Fault::UnknownFields),
+        "slow" => match arg {
+            None => Ok(Fault::Slow(DEFAULT_SLOW)),
+            Some(arg) => Ok(Fault::Slow(parse_duration(arg)?)),
+        },
+        "" => Err(format!("empty fault kind; expected one of {KIND_LIST}")),
+        digits if digits.bytes().all(|b| b.is_ascii_digit()) => {
+            let code: u16 = digits.parse().map_err(|_| format!("`{digits}` is not an HTTP status"))?;
+            if !(400..=599).contains(&code) {
+                return Err(format!("status {code} is not an error; use a status from 400 to 599"));
+            }
+            no_arg(Fault::Status(code))
+        }
+        other => Err(format!("unknown fault kind `{other}`; expected one of {KIND_LIST}")),
+    }
+}
+
+fn parse_seconds(arg: Option<&str>) -> Result<u64, String> {
+    let Some(arg) = arg else { return Ok(1) };
+    let digits = arg.strip_suffix('s').unwrap_or(arg);
+    digits.parse().map_err(|_| format!("`{arg}` is not a whole number of seconds (write e.g. `429s:2`)"))
+}
+
+/// Reads `1500ms`, `2s`, `1.5s`, `250us`, `10ns`, `1m`: a number and a unit, which is required
+/// because a bare number is ambiguous between seconds and milliseconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("`{text}` has no unit; write e.g. `1500ms` or `1.5s`"))?;
+    let (number, unit) = text.split_at(split);
+    let nanos_per_unit: f64 = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        other => {
+            return Err(format!("unknown duration unit `{other}` in `{text}`; use ns, us, ms, s or m"));
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{number}` is not a number in `{text}`"))?;
+    let nanos = (value * nanos_per_unit).round();
+    // An hour is far more than any test waits; the cap keeps the float-to-integer step exact.
+    if !(0.0..=3.6e12).contains(&nanos) {
+        return Err(format!("duration `{text}` is out of range (at most 60m)"));
+    }
+    Ok(Duration::from_nanos(nanos as u64))
+}
+
+/// Prints a duration in the largest unit that keeps it exact, so `Display` and `FromStr` round
+/// trip.
+struct DisplayDuration(Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nanos = self.0.as_nanos();
+        if nanos.is_multiple_of(1_000_000_000) {
+            write!(f, "{}s", nanos / 1_000_000_000)
+        } else if nanos.is_multiple_of(1_000_000) {
+            write!(f, "{}ms", nanos / 1_000_000)
+        } else if nanos.is_multiple_of(1_000) {
+            write!(f, "{}us", nanos / 1_000)
+        } else {
+            write!(f, "{nanos}ns")
+        }
+    }
+}
+
+/// Which requests get which fault: an exact schedule, a seeded probability, or both.
+///
+/// The schedule counts every request the server receives, whatever its method or path, from 1,
+/// starting when the plan is installed (at [`MockServer::start`](crate::MockServer::start) or by
+/// [`MockServer::set_faults`](crate::MockServer::set_faults)). A scheduled fault always applies.
+///
+/// Otherwise, with a probability above 0, each request draws from a `ChaCha8Rng` seeded with
+/// [`seed`](FaultPlan::seed) and, on a hit, picks one of [`kinds`](FaultPlan::kinds) with the same
+/// generator. Random faults are capped per request (same method, path and query): after
+/// [`max_consecutive`](FaultPlan::max_consecutive) faulted attempts in a row, scheduled or random,
+/// the next attempt is served normally, so a client that retries enough always finishes.
+///
+/// ```
+/// use std::time::Duration;
+/// use qovery_backups_mock::{Fault, FaultPlan};
+///
+/// let plan = FaultPlan::new()
+///     .at(3, Fault::Status(503))
+///     .with_probability(0.3)
+///     .with_kinds([Fault::Status(503), Fault::Reset])
+///     .with_max_consecutive(2)
+///     .with_seed(7);
+/// assert_eq!(plan.to_string(), "3=503,p=0.3,kinds=503|reset,max=2,seed=7");
+/// assert_eq!(plan, "3=503, p=0.3, kinds=503|reset, max=2, seed=7".parse().unwrap());
+/// # let _ = Duration::ZERO;
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultPlan {
+    schedule: BTreeMap<u64, Fault>,
+    probability: f64,
+    kinds: Vec<Fault>,
+    max_consecutive: u32,
+    seed: u64,
+}
+
+impl Default for FaultPlan {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FaultPlan {
+    /// A plan with no fault at all.
+    pub fn new() -> Self {
+        Self {
+            schedule: BTreeMap::new(),
+            probability: 0.0,
+            kinds: Vec::new(),
+            max_consecutive: DEFAULT_MAX_CONSECUTIVE,
+            seed: 0,
+        }
+    }
+
+    /// Same as [`FaultPlan::new`]: reads well where a plan is switched off.
+    pub fn none() -> Self {
+        Self::new()
+    }
+
+    /// The `n`th request (1-based) gets `fault`. `n = 0` never matches.
+    #[must_use]
+    pub fn at(mut self, n: u64, fault: Fault) -> Self {
+        self.schedule.insert(n, fault);
+        self
+    }
+
+    /// Each request is faulted with this probability (clamped to 0..=1; NaN counts as 0).
+    #[must_use]
+    pub fn with_probability(mut self, probability: f64) -> Self {
+        self.probability = if probability.is_nan() { 0.0 } else { probability.clamp(0.0, 1.0) };
+        self
+    }
+
+    /// The kinds a random fault picks from, each equally likely. Empty means
+    /// [`DEFAULT_RANDOM_KINDS`].
+    #[must_use]
+    pub fn with_kinds(mut self, kinds: impl IntoIterator<Item = Fault>) -> Self {
+        self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// The cap on faulted attempts in a row at one request before it is served normally.
+    /// 0 switches random faults off.
+    #[must_use]
+    pub fn with_max_consecutive(mut self, max: u32) -> Self {
+        self.max_consecutive = max;
+        self
+    }
+
+    /// The seed of the generator behind random faults.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Whether the plan can fault no request.
+    pub fn is_empty(&self) -> bool {
+        self.schedule.is_empty() && (self.probability == 0.0 || self.max_consecutive == 0)
+    }
+
+    /// The scheduled faults, by request number.
+    pub fn schedule(&self) -> &BTreeMap<u64, Fault> {
+        &self.schedule
+    }
+
+    /// The probability of a random fault per request.
+    pub fn probability(&self) -> f64 {
+        self.probability
+    }
+
+    /// The kinds random faults pick from, as given (empty means [`DEFAULT_RANDOM_KINDS`]).
+    pub fn kinds(&self) -> &[Fault] {
+        &self.kinds
+    }
+
+    /// The cap on consecutive faulted attempts at one request.
+    pub fn max_consecutive(&self) -> u32 {
+        self.max_consecutive
+    }
+
+    /// The seed of the generator behind random faults.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn effective_kinds(&self) -> &[Fault] {
+        if self.kinds.is_empty() { DEFAULT_RANDOM_KINDS } else { &self.kinds }
+    }
+}
+
+/// Prints the plan in SPEC syntax; parsing the output gives the same plan back.
+impl fmt::Display for FaultPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items: Vec<String> = self.schedule.iter().map(|(n, fault)| format!("{n}={fault}")).collect();
+        if self.probability != 0.0 {
+            items.push(format!("p={}", self.probability));
+        }
+        if !self.kinds.is_empty() {
+            let kinds: Vec<String> = self.kinds.iter().map(Fault::to_string).collect();
+            items.push(format!("kinds={}", kinds.join("|")));
+        }
+        if self.max_consecutive != DEFAULT_MAX_CONSECUTIVE {
+            items.push(format!("max={}", self.max_consecutive));
+        }
+        if self.seed != 0 {
+            items.push(format!("seed={}", self.seed));
+        }
+        if items.is_empty() { f.write_str("none") } else { f.write_str(&items.join(",")) }
+    }
+}
+
+impl FromStr for FaultPlan {
+    type Err = FaultSpecError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let mut plan = FaultPlan::new();
+        let trimmed = spec.trim();
+        if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("none") {
+            return Ok(plan);
+        }
+        let mut seen_keys: Vec<&'static str> = Vec::new();
+        for item in trimmed.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let err = |message: String| FaultSpecError::new(item, message);
+            let Some((key, value)) = item.split_once('=') else {
+                return Err(err(format!(
+                    "expected `KEY=VALUE` (e.g. `3=503` or `p=0.2`); a whole SPEC looks like `{SPEC_EXAMPLE}`"
+                )));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            let lower_key = key.to_ascii_lowercase();
+            let canonical: Option<&'static str> = match lower_key.as_str() {
+                "p" | "prob" | "probability" => Some("p"),
+                "kinds" => Some("kinds"),
+                "max" => Some("max"),
+                "seed" => Some("seed"),
+                _ => None,
+            };
+            if let Some(canonical) = canonical {
+                if seen_keys.contains(&canonical) {
+                    return Err(err(format!("`{canonical}` is given twice")));
+                }
+                seen_keys.push(canonical);
+            }
+            match canonical.unwrap_or("") {
+                "p" => {
+                    let p: f64 = value.parse().map_err(|_| err(format!("`{value}` is not a number")))?;
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(err(format!("probability {value} is not between 0 and 1")));
+                    }
+                    plan.probability = p;
+                }
+                "kinds" => {
+                    let mut kinds = Vec::new();
+                    for kind in value.split('|') {
+                        kinds.push(parse_kind(kind).map_err(err)?);
+                    }
+                    plan.kinds = kinds;
+                }
+                "max" => {
+                    plan.max_consecutive = value
+                        .parse()
+                        .map_err(|_| err(format!("`{value}` is not a whole number of attempts")))?;
+                }
+                "seed" => {
+                    plan.seed = value
+                        .parse()
+                        .map_err(|_| err(format!("`{value}` is not an unsigned integer seed")))?;
+                }
+                _ => {
+                    let (first, last) = parse_request_range(key).map_err(err)?;
+                    let fault = parse_kind(value).map_err(err)?;
+                    for n in first..=last {
+                        if plan.schedule.insert(n, fault.clone()).is_some() {
+                            return Err(err(format!("request {n} is scheduled twice")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(plan)
+    }
+}
+
+/// `N` or `A-B` (inclusive), request numbers from 1.
+fn parse_request_range(key: &str) -> Result<(u64, u64), String> {
+    let unknown = || {
+        format!(
+            "unknown key `{key}`; expected a request number (`3`), a range (`2-4`), `p`, `kinds`, `max` or `seed`"
+        )
+    };
+    let number = |text: &str| -> Result<u64, String> {
+        let n: u64 = text.trim().parse().map_err(|_| unknown())?;
+        if n == 0 {
+            return Err("requests are numbered from 1".to_owned());
+        }
+        Ok(n)
+    };
+    match key.split_once('-') {
+        None => {
+            let n = number(key)?;
+            Ok((n, n))
+        }
+        Some((a, b)) => {
+            let (a, b) = (number(a)?, number(b)?);
+            if a > b {
+                return Err(format!("range `{key}` is empty: {a} is after {b}"));
+            }
+            // A schedule is a map: a huge range would allocate one entry per request.
+            if b - a >= 100_000 {
+                return Err(format!(
+                    "range `{key}` is too long (at most 100000 requests); use `p=1` with `max` instead"
+                ));
+            }
+            Ok((a, b))
+        }
+    }
+}
+
+/// Why a fault SPEC (or one fault kind) could not be read: the offending item and what to write
+/// instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultSpecError {
+    item: String,
+    message: String,
+}
+
+impl FaultSpecError {
+    fn new(item: &str, message: String) -> Self {
+        Self { item: item.to_owned(), message }
+    }
+
+    /// The part of the SPEC that is wrong.
+    pub fn item(&self) -> &str {
+        &self.item
+    }
+
+    /// What is wrong with it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for FaultSpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid fault spec item `{}`: {}", self.item, self.message)
+    }
+}
+
+impl std::error::Error for FaultSpecError {}
+
+/// The live side of a plan: the request counter, the generator, and the per-request streaks.
+pub(crate) struct FaultState {
+    plan: FaultPlan,
+    rng: ChaCha8Rng,
+    count: u64,
+    streaks: HashMap<String, u32>,
+}
+
+impl FaultState {
+    pub(crate) fn new(plan: FaultPlan) -> Self {
+        Self { rng: ChaCha8Rng::seed_from_u64(plan.seed), plan, count: 0, streaks: HashMap::new() }
+    }
+
+    /// Counts the request and picks its fault. `key` identifies "the same request" for the cap.
+    pub(crate) fn decide(&mut self, key: &str) -> Option<Fault> {
+        self.count += 1;
+        let scheduled = self.plan.schedule.get(&self.count).cloned();
+        // Draw on every request, hit or not, capped or not, so that the sequence of draws (and so
+        // of faults) depends only on the sequence of requests.
+        let random = if self.plan.probability > 0.0 && self.rng.random_bool(self.plan.probability) {
+            let kinds = self.plan.effective_kinds();
+            Some(kinds[self.rng.random_range(0..kinds.len())].clone())
+        } else {
+            None
+        };
+        let streak = self.streaks.get(key).copied().unwrap_or(0);
+        let fault = scheduled.or_else(|| random.filter(|_| streak < self.plan.max_consecutive));
+        if fault.is_some() {
+            self.streaks.insert(key.to_owned(), streak + 1);
+        } else {
+            // Only requests on a streak are kept, so the map stays as small as the faults.
+            self.streaks.remove(key);
+        }
+        fault
+    }
+}

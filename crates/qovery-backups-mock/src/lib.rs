@@ -1,0 +1,447 @@
+//! An in-memory fake of Qovery's database-backup API, served over real HTTP on loopback, with
+//! deterministic fault injection.
+//!
+//! It implements the three operations of the workspace's `openapi.yaml`, with the models of the
+//! generated `qovery-backups-api` crate:
+//!
+//! | operation | answer |
+//! |---|---|
+//! | `GET /database/{databaseId}/backup?startId=` | 200, newest first, [`MockConfig::page_size`] a page; `startId` is the id of the last backup already seen; after the last backup, an empty page |
+//! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED` |
+//! | `DELETE /database/{databaseId}/backup/{backupId}` | 204 |
+//!
+//! Every page answers `page`, its 1-based index (1 for the first page; after a `startId`, 1 plus
+//! the number of pages of [`MockConfig::page_size`] the newer backups fill, a partial one
+//! counting as one), `page_size`, and `results` (present even when empty).
+//!
+//! Every request needs `Authorization: Token <token>` or `Authorization: Bearer <token>` with the
+//! configured token, checked before anything else (401 otherwise). An unknown database or backup
+//! is a 404; a `startId` or `databaseId` that is not a UUID, a `startId` that names no backup of
+//! the database, or a create body that is not JSON with string `name` and `message` is a 400.
+//! Every error carries `{"status": <int>, "detail": "<message>"}` as `application/json`.
+//!
+//! The data is seeded: database ids, backup ids, names, timestamps and statuses all come from a
+//! `ChaCha8Rng` seeded with [`MockConfig::seed`], so the same seed gives byte-identical answers.
+//! A seeded backup costs about 100 bytes, so a database of a million backups starts in well under
+//! a second in release mode.
+//!
+//! # Example
+//!
+//! A test starts a server, points a client at [`MockServer::base_url`], and checks the answers
+//! against what the server holds ([`MockServer::backups`]) and what it received
+//! ([`MockServer::requests`]):
+//!
+//! ```
+//! use qovery_backups_api::types::BackupPaginatedResponseList;
+//! use qovery_backups_mock::{MockConfig, MockServer};
+//!
+//! // In a test crate this is `#[tokio::test] async fn lists_the_first_page() { … }`.
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = MockServer::start(MockConfig {
+//!     backups_per_database: vec![25],
+//!     ..MockConfig::default()
+//! })
+//! .await?;
+//! let database = server.database_ids()[0];
+//!
+//! let page: BackupPaginatedResponseList = reqwest::Client::new()
+//!     .get(format!("{}/database/{database}/backup", server.base_url()))
+//!     .header("Authorization", format!("Token {}", server.token()))
+//!     .send()
+//!     .await?
+//!     .error_for_status()?
+//!     .json()
+//!     .await?;
+//!
+//! assert_eq!((page.page, page.page_size, page.results.len()), (1, 20, 20));
+//! assert_eq!(page.results[0], server.backups(database)[0]); // newest first
+//! assert_eq!(server.requests()[0].status, Some(200));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Faults
+//!
+//! A [`FaultPlan`] decides which requests go wrong and how ([`Fault`]): a status with an error
+//! body, 429 with `Retry-After` in seconds or as an HTTP-date, a reset or closed connection, a body
+//! cut off half-way, a slow answer, a 200 that is not JSON, an operation applied whose answer is
+//! lost, and success bodies with enum values or fields openapi.yaml does not know. Faults are
+//! either scheduled ("the 3rd request gets a 503") or drawn from a seeded generator with a cap on
+//! consecutive faults at the same request, so a client with enough retries always finishes. Set
+//! the plan in [`MockConfig::faults`] or at run time with [`MockServer::set_faults`]; each
+//! [`RequestRecord`] says which fault it got.
+//!
+//! # Fault SPEC syntax
+//!
+//! `FaultPlan` implements `FromStr` (and `Display`, which prints the same syntax), so a plan can
+//! come from a command line (`qovery-backups mock --faults SPEC`). A SPEC is a comma-separated list
+//! of `KEY=VALUE` items; spaces around items are ignored, and `none` or an empty SPEC is no fault:
+//!
+//! | item | meaning |
+//! |---|---|
+//! | `N=KIND` | the `N`th request (from 1, counting every request since the plan was installed) gets `KIND` |
+//! | `A-B=KIND` | requests `A` to `B` inclusive get `KIND` |
+//! | `p=FLOAT` | each request is faulted with this probability, 0 to 1 (default 0) |
+//! | `kinds=KIND\|KIND\|…` | what a random fault picks from, each equally likely (default `500\|502\|503\|504\|429s:1\|reset\|close`) |
+//! | `max=N` | after `N` faulted attempts in a row at the same request (method, path and query), the next is served normally (default 3) |
+//! | `seed=N` | seed of the generator behind `p` (default 0) |
+//!
+//! | KIND | fault |
+//! |---|---|
+//! | `500`, `502`, `503`, `504`, any 4xx/5xx | [`Fault::Status`] |
+//! | `429s`, `429s:SECS` (also `429`) | [`Fault::RetryAfterSeconds`], default 1 |
+//! | `429d`, `429d:SECS` | [`Fault::RetryAfterDate`], default 1 |
+//! | `reset` | [`Fault::Reset`] |
+//! | `close` | [`Fault::Close`] |
+//! | `truncate` | [`Fault::Truncate`] |
+//! | `slow`, `slow:DURATION` | [`Fault::Slow`], default 5s; DURATION is a number and a unit: `1500ms`, `1.5s`, `250us`, `2m` |
+//! | `badjson` | [`Fault::BadJson`] |
+//! | `lost` | [`Fault::Lost`] |
+//! | `unknown-enum` | [`Fault::UnknownEnum`] |
+//! | `unknown-fields` | [`Fault::UnknownFields`] |
+//!
+//! ```
+//! use qovery_backups_mock::{Fault, FaultPlan};
+//!
+//! let plan: FaultPlan = "1-2=503, 5=lost, p=0.25, kinds=reset|429s:2|slow:1500ms, max=2, seed=7"
+//!     .parse()
+//!     .unwrap();
+//! assert_eq!(plan.schedule()[&2], Fault::Status(503));
+//! assert_eq!(plan.max_consecutive(), 2);
+//!
+//! let error = "3=teapot".parse::<FaultPlan>().unwrap_err();
+//! assert!(error.to_string().contains("unknown fault kind `teapot`"));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod conn;
+mod data;
+mod fault;
+mod http;
+mod log;
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use qovery_backups_api::types::Backup;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub use crate::fault::{
+    DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, Fault, FaultPlan, FaultSpecError,
+};
+pub use crate::log::RequestRecord;
+
+use crate::data::{Store, StoreError};
+use crate::fault::FaultState;
+use crate::http::{Shared, lock};
+
+/// The token [`MockConfig::default`] accepts.
+pub const DEFAULT_TOKEN: &str = "mock-token";
+
+/// How a [`MockServer`] starts: its token, its seeded data, its page size, latency and faults,
+/// and where it listens.
+///
+/// ```
+/// use std::time::Duration;
+/// use qovery_backups_mock::MockConfig;
+///
+/// // Six databases, with page boundaries around 20 a page.
+/// let config = MockConfig {
+///     databases: 6,
+///     backups_per_database: vec![0, 1, 19, 20, 21, 40],
+///     latency: Duration::from_millis(5),
+///     ..MockConfig::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// The token a request must carry, as `Token <token>` or `Bearer <token>`.
+    pub token: String,
+    /// Seed of everything random in the data: ids, names, times, statuses.
+    pub seed: u64,
+    /// How many databases to create at start.
+    pub databases: usize,
+    /// Backups in each database: database `i` gets `backups_per_database[i]`; when the list is
+    /// shorter than [`databases`](MockConfig::databases), its last value repeats (an empty list
+    /// means none).
+    pub backups_per_database: Vec<usize>,
+    /// Backups a page (at least 1). Every page answers it as `page_size`.
+    pub page_size: usize,
+    /// Waited (with `tokio::time::sleep`) before answering every request.
+    pub latency: Duration,
+    /// Which requests get which fault.
+    pub faults: FaultPlan,
+    /// Where to listen; port 0 picks a free one.
+    pub addr: SocketAddr,
+}
+
+impl Default for MockConfig {
+    /// Token `mock-token`, seed 0, 3 databases of 45 backups, 20 a page, no latency, no fault,
+    /// `127.0.0.1:0`.
+    fn default() -> Self {
+        Self {
+            token: DEFAULT_TOKEN.to_owned(),
+            seed: 0,
+            databases: 3,
+            backups_per_database: vec![45],
+            page_size: 20,
+            latency: Duration::ZERO,
+            faults: FaultPlan::new(),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+}
+
+impl MockConfig {
+    /// How many backups database `index` is seeded with.
+    pub fn backups_for(&self, index: usize) -> usize {
+        self.backups_per_database.get(index).or(self.backups_per_database.last()).copied().unwrap_or(0)
+    }
+}
+
+/// What went wrong starting or driving a [`MockServer`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MockError {
+    /// The listening socket could not be bound.
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: io::Error,
+    },
+    /// The configuration cannot work; the message says which field to change.
+    InvalidConfig(String),
+    /// No database has this id.
+    UnknownDatabase(Uuid),
+    /// A backup with this id is already in the database.
+    DuplicateBackup(Uuid),
+    /// Waiting for Ctrl-C failed.
+    Signal(io::Error),
+}
+
+impl fmt::Display for MockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MockError::Bind { addr, source } => {
+                write!(f, "cannot listen on {addr}: {source}; pick another address or port 0")
+            }
+            MockError::InvalidConfig(message) => write!(f, "invalid mock configuration: {message}"),
+            MockError::UnknownDatabase(id) => write!(f, "no database {id} in the mock"),
+            MockError::DuplicateBackup(id) => {
+                write!(f, "backup {id} is already in the database; give it another id")
+            }
+            MockError::Signal(source) => write!(f, "cannot wait for Ctrl-C: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for MockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MockError::Bind { source, .. } | MockError::Signal(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for MockError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UnknownDatabase(id) => MockError::UnknownDatabase(id),
+            StoreError::DuplicateBackup(id) => MockError::DuplicateBackup(id),
+            StoreError::UnknownCursor { database, .. } | StoreError::UnknownBackup { database, .. } => {
+                MockError::UnknownDatabase(database)
+            }
+        }
+    }
+}
+
+/// A running fake of the API, listening on loopback until it is dropped or shut down.
+///
+/// Everything it holds can be read and changed while it runs, from the test that started it.
+pub struct MockServer {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Seeds the data, binds [`MockConfig::addr`] and starts serving on the current tokio
+    /// runtime.
+    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
+        if config.page_size == 0 {
+            return Err(MockError::InvalidConfig(
+                "page_size is 0; a page must hold at least one backup".to_owned(),
+            ));
+        }
+        let mut store = Store::new(config.seed);
+        for index in 0..config.databases {
+            store.add_seeded_database(config.backups_for(index));
+        }
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| MockError::Bind { addr: config.addr, source })?;
+        let addr = listener.local_addr().map_err(|source| MockError::Bind { addr: config.addr, source })?;
+        let shared = Arc::new(Shared {
+            token: config.token,
+            page_size: config.page_size,
+            latency: Mutex::new(config.latency),
+            store: Mutex::new(store),
+            faults: Mutex::new(FaultState::new(config.faults)),
+            log: Mutex::new(Vec::new()),
+            received: Mutex::new(0),
+        });
+        let router = http::router(Arc::clone(&shared));
+        let task = tokio::spawn(conn::accept_loop(listener, router));
+        Ok(MockServer { addr, base_url: format!("http://{addr}"), shared, task: Some(task) })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token requests must carry.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// Backups a page.
+    pub fn page_size(&self) -> usize {
+        self.shared.page_size
+    }
+
+    /// The ids of the databases, in creation order.
+    pub fn database_ids(&self) -> Vec<Uuid> {
+        lock(&self.shared.store).database_ids()
+    }
+
+    /// Every backup the database holds now, newest first (the listing order); empty for an
+    /// unknown database.
+    pub fn backups(&self, database_id: Uuid) -> Vec<Backup> {
+        lock(&self.shared.store).backups(database_id).unwrap_or_default()
+    }
+
+    /// How many backups the database holds, or `None` for an unknown database. Cheap, unlike
+    /// `backups(id).len()` on a large database.
+    pub fn backup_count(&self, database_id: Uuid) -> Option<usize> {
+        lock(&self.shared.store).count(database_id)
+    }
+
+    /// Adds a database of `backups` seeded backups and returns its id. The id and the data depend
+    /// only on the seed and the number of databases added before, like those made at start.
+    pub fn add_database(&self, backups: usize) -> Uuid {
+        lock(&self.shared.store).add_seeded_database(backups)
+    }
+
+    /// Adds a database holding exactly these backups (listed by `created_at`, newest first) and
+    /// returns its id.
+    pub fn add_database_with(&self, backups: Vec<Backup>) -> Result<Uuid, MockError> {
+        Ok(lock(&self.shared.store).add_database_with(backups)?)
+    }
+
+    /// Removes a database and its backups, as if deleted behind the client's back; `false` if
+    /// there was none.
+    pub fn remove_database(&self, database_id: Uuid) -> bool {
+        lock(&self.shared.store).remove_database(database_id)
+    }
+
+    /// Puts a backup into a database, where its `created_at` places it in the listing.
+    pub fn insert_backup(&self, database_id: Uuid, backup: Backup) -> Result<(), MockError> {
+        Ok(lock(&self.shared.store).insert(database_id, backup)?)
+    }
+
+    /// Removes a backup, as if deleted by someone else; `false` if there was none.
+    pub fn remove_backup(&self, database_id: Uuid, backup_id: Uuid) -> bool {
+        lock(&self.shared.store).delete(database_id, backup_id).is_ok()
+    }
+
+    /// Every request received since start (or since [`clear_requests`](Self::clear_requests)),
+    /// in arrival order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Empties the request log. Request numbers keep counting.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// Replaces the fault plan. Its schedule counts requests from the next one, as 1, and its
+    /// generator and per-request streaks start afresh.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        *lock(&self.shared.faults) = FaultState::new(plan);
+    }
+
+    /// Replaces the latency added to every request.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.shared.latency) = latency;
+    }
+
+    /// Stops accepting connections and drops the open ones, then returns once the server task is
+    /// gone.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Serves until Ctrl-C (SIGINT), then shuts down. Prints nothing.
+    pub async fn serve_until_ctrl_c(self) -> Result<(), MockError> {
+        let signal = tokio::signal::ctrl_c().await;
+        self.shutdown().await;
+        signal.map_err(MockError::Signal)
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Starts a server, calls `on_ready` with it (to print its address, say), and serves until
+/// Ctrl-C. Prints nothing itself.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), qovery_backups_mock::MockError> {
+/// use qovery_backups_mock::{MockConfig, run_until_ctrl_c};
+///
+/// run_until_ctrl_c(MockConfig::default(), |server| {
+///     println!("listening on {}", server.base_url());
+/// })
+/// .await
+/// # }
+/// ```
+pub async fn run_until_ctrl_c(
+    config: MockConfig,
+    on_ready: impl FnOnce(&MockServer),
+) -> Result<(), MockError> {
+    let server = MockServer::start(config).await?;
+    on_ready(&server);
+    server.serve_until_ctrl_c().await
+}
