@@ -72,7 +72,8 @@ fn codegen(args: &[String]) -> Result<(), String> {
         .flatten()
         .filter_map(Result::ok)
         .map(|entry| Path::new(SCHEMA_DIR).join(entry.file_name()))
-        .filter(|path| !wanted.contains_key(path))
+        // Only JSON Schemas are ours to manage; anything else in the folder is left alone.
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && !wanted.contains_key(path))
         .collect();
 
     let stale: Vec<&PathBuf> = wanted

@@ -29,6 +29,24 @@ pub enum Difference {
         /// Whether upstream has it (and openapi.yaml does not).
         added: bool,
     },
+    /// A parameter (`in` and `name`) one side's operation takes and the other's does not.
+    Parameter {
+        /// The operation.
+        operation_id: String,
+        /// `query startId`, `path databaseId`, …
+        parameter: String,
+        /// Whether upstream has it (and openapi.yaml does not).
+        added: bool,
+    },
+    /// A parameter, or the request body (`body`), that is required on one side only.
+    ParameterRequired {
+        /// The operation.
+        operation_id: String,
+        /// `query startId`, or `body` for the request body.
+        parameter: String,
+        /// Whether upstream requires it.
+        upstream: bool,
+    },
     /// A model one side has and the other does not.
     Model {
         /// Its name in `components.schemas`.
@@ -95,6 +113,15 @@ impl fmt::Display for Difference {
             Difference::Response { operation_id, status, added } => {
                 write!(f, "operation {operation_id}: response {status} {}", side(added))
             }
+            Difference::Parameter { operation_id, parameter, added } => {
+                write!(f, "operation {operation_id}: parameter `{parameter}` {}", side(added))
+            }
+            Difference::ParameterRequired { operation_id, parameter, upstream } => write!(
+                f,
+                "operation {operation_id}: `{parameter}` is {} upstream, {} in openapi.yaml",
+                if *upstream { "required" } else { "optional" },
+                if *upstream { "optional" } else { "required" },
+            ),
             Difference::Model { model, added } => write!(f, "model {model}: {}", side(added)),
             Difference::EnumValue { model, value, added } => {
                 write!(f, "enum {model}: value {value} {}", side(added))
@@ -148,6 +175,7 @@ pub fn diff_upstream(ours: &Spec, upstream: &Spec) -> Vec<Difference> {
                 .map(|r| r.keys().cloned().collect())
                 .unwrap_or_default()
         };
+        diff_inputs(id, ours, op, upstream, theirs, &mut differences);
         let (mine, yours) = (statuses(op), statuses(theirs));
         for status in yours.difference(&mine) {
             differences.insert(Difference::Response {
@@ -179,6 +207,62 @@ pub fn diff_upstream(ours: &Spec, upstream: &Spec) -> Vec<Difference> {
         }
     }
     differences.into_iter().collect()
+}
+
+/// Parameters (by `in` and `name`, `$ref`s resolved) and whether the request body is required.
+fn diff_inputs(
+    operation_id: &str,
+    ours: &Spec,
+    op: &Value,
+    upstream: &Spec,
+    theirs: &Value,
+    out: &mut BTreeSet<Difference>,
+) {
+    let parameters = |spec: &Spec, op: &Value| -> BTreeMap<String, bool> {
+        let mut found = BTreeMap::new();
+        for parameter in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+            let resolved = match parameter.get("$ref").and_then(Value::as_str) {
+                Some(target) => target.strip_prefix('#').and_then(|p| spec.doc.pointer(p)),
+                None => Some(parameter),
+            };
+            let Some(parameter) = resolved else { continue };
+            let key = format!(
+                "{} {}",
+                parameter.get("in").and_then(Value::as_str).unwrap_or("?"),
+                parameter.get("name").and_then(Value::as_str).unwrap_or("?")
+            );
+            found.insert(key, parameter.get("required") == Some(&Value::Bool(true)));
+        }
+        let body_required = op.pointer("/requestBody/required") == Some(&Value::Bool(true));
+        if op.get("requestBody").is_some() {
+            found.insert("body".to_owned(), body_required);
+        }
+        found
+    };
+    let (mine, yours) = (parameters(ours, op), parameters(upstream, theirs));
+    let operation_id = operation_id.to_owned();
+    for (parameter, required) in &yours {
+        match mine.get(parameter) {
+            None => out.insert(Difference::Parameter {
+                operation_id: operation_id.clone(),
+                parameter: parameter.clone(),
+                added: true,
+            }),
+            Some(ours) if ours != required => out.insert(Difference::ParameterRequired {
+                operation_id: operation_id.clone(),
+                parameter: parameter.clone(),
+                upstream: *required,
+            }),
+            Some(_) => false,
+        };
+    }
+    for parameter in mine.keys().filter(|p| !yours.contains_key(*p)) {
+        out.insert(Difference::Parameter {
+            operation_id: operation_id.clone(),
+            parameter: parameter.clone(),
+            added: false,
+        });
+    }
 }
 
 /// The models (by name) reachable from `roots` through `$ref`s, in and between components.

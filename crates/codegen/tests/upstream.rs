@@ -75,6 +75,11 @@ fn deliberate() -> Vec<Difference> {
         expected.push(response_removed(operation_id, "429"));
         expected.push(response_removed(operation_id, "5XX"));
     }
+    expected.push(Difference::ParameterRequired {
+        operation_id: "addBackupDatabase".into(),
+        parameter: "body".into(),
+        upstream: false,
+    });
     expected.push(Difference::Model { model: "ApiError".into(), added: false });
     for property in ["page", "page_size"] {
         expected.push(Difference::Type {
@@ -112,6 +117,7 @@ fn upstream_identical_in_the_backup_parts_reports_only_the_deliberate_difference
             "operation listDatabaseBackup: response 5XX removed upstream",
             "operation removeDatabaseBackup: response 429 removed upstream",
             "operation removeDatabaseBackup: response 5XX removed upstream",
+            "operation addBackupDatabase: `body` is optional upstream, required in openapi.yaml",
             "model ApiError: removed upstream",
             "model PaginationData: property `page` is number upstream, integer in openapi.yaml",
             "model PaginationData: property `page_size` is number upstream, integer in openapi.yaml",
@@ -189,7 +195,6 @@ fn required_and_nullable_changes_upstream_are_reported() {
 }
 
 #[test]
-#[ignore = "known gap: diff_upstream compares responses and models only, not parameters or requestBody"]
 fn parameter_changes_upstream_are_reported() {
     // Upstream adds a page-size query parameter to the list operation and makes startId required.
     let mut text = edit(
@@ -206,5 +211,24 @@ fn parameter_changes_upstream_are_reported() {
 
     let differences = diff_upstream(&ours(), &upstream(&text));
 
-    assert_ne!(differences, deliberate(), "a new parameter and a newly required one go unreported");
+    let page_size = Difference::Parameter {
+        operation_id: "listDatabaseBackup".into(),
+        parameter: "query pageSize".into(),
+        added: true,
+    };
+    let start_id = Difference::ParameterRequired {
+        operation_id: "listDatabaseBackup".into(),
+        parameter: "query startId".into(),
+        upstream: true,
+    };
+    assert!(differences.contains(&page_size), "{differences:?}");
+    assert!(differences.contains(&start_id), "{differences:?}");
+    assert_eq!(
+        page_size.to_string(),
+        "operation listDatabaseBackup: parameter `query pageSize` added upstream"
+    );
+    assert_eq!(
+        start_id.to_string(),
+        "operation listDatabaseBackup: `query startId` is required upstream, optional in openapi.yaml"
+    );
 }
