@@ -56,10 +56,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pages as f64 / listing.as_secs_f64(),
         listing.as_secs_f64() * 1e6 / pages as f64
     );
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
-            println!("peak RSS:       {}", line.trim_start_matches("VmHWM:").trim());
-        }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
+    {
+        println!("peak RSS:       {}", line.trim_start_matches("VmHWM:").trim());
     }
     Ok(())
 }

@@ -2,9 +2,9 @@
 //!
 //! A seeded backup is stored as a few words (its position in the seed, its id and creation
 //! time) and its full `Backup` is derived again from the seed each time it is served. That keeps a
-//! database of a million backups at about 100 bytes a backup and makes start-up a single pass.
+//! database of a million backups at about 150 bytes a backup and makes start-up a single pass.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, TimeZone, Utc};
 use qovery_backups_api::types::{
@@ -39,6 +39,7 @@ pub(crate) struct Store {
     /// Ids of backups created through the API, and of databases added without a seed position.
     created_rng: ChaCha8Rng,
     next_seq: u64,
+    next_ordinal: u32,
 }
 
 struct Database {
@@ -84,6 +85,7 @@ impl Store {
             by_id: HashMap::new(),
             created_rng: record_rng(seed, DOMAIN_CREATED, 0, 0),
             next_seq: 0,
+            next_ordinal: 0,
         }
     }
 
@@ -94,7 +96,9 @@ impl Store {
     /// Adds a database holding `count` seeded backups; its id and data depend only on the seed
     /// and on how many databases were added before it.
     pub(crate) fn add_seeded_database(&mut self, count: usize) -> Uuid {
-        let ordinal = u32::try_from(self.databases.len()).unwrap_or(u32::MAX);
+        let ordinal = self.next_ordinal;
+        // Never reused, even after a removal, so no two databases share seeded data.
+        self.next_ordinal = self.next_ordinal.saturating_add(1);
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         let mut id = uuid_from(&mut record_rng(self.seed, DOMAIN_DATABASE, ordinal, 0));
         while self.by_id.contains_key(&id) {
@@ -126,9 +130,9 @@ impl Store {
 
     /// Adds a database holding exactly these backups, listed by their `created_at`.
     pub(crate) fn add_database_with(&mut self, backups: Vec<Backup>) -> Result<Uuid, StoreError> {
-        let mut seen = HashMap::new();
+        let mut seen = HashSet::new();
         for backup in &backups {
-            if seen.insert(backup.id, ()).is_some() {
+            if !seen.insert(backup.id) {
                 return Err(StoreError::DuplicateBackup(backup.id));
             }
         }
@@ -173,6 +177,10 @@ impl Store {
     pub(crate) fn backups(&self, id: Uuid) -> Result<Vec<Backup>, StoreError> {
         let database = self.database(id)?;
         Ok(database.entries.iter().rev().map(|entry| self.materialize(database, entry)).collect())
+    }
+
+    pub(crate) fn backup_ids(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        Ok(self.database(id)?.entries.iter().rev().map(|e| e.id).collect())
     }
 
     /// The page after `cursor` (or the first page), newest first.

@@ -47,6 +47,10 @@ pub enum Fault {
     /// Wait this long (with `tokio::time::sleep`) before doing anything, then answer normally.
     /// SPEC: `slow` (5 s) or `slow:DURATION`, e.g. `slow:1500ms`, `slow:2s`.
     Slow(Duration),
+    /// Apply the operation at once, then wait this long before answering: a client that gives up
+    /// first cannot know that its create or delete happened (a timeout after the request went
+    /// out). SPEC: `late` (5 s) or `late:DURATION`.
+    Late(Duration),
     /// Answer 200 with `content-type: application/json` and a body that is not JSON, without
     /// applying the operation. SPEC: `badjson`.
     BadJson,
@@ -62,7 +66,7 @@ pub enum Fault {
     UnknownFields,
 }
 
-/// What `Fault::Slow` waits when the SPEC names no duration.
+/// What `Fault::Slow` and `Fault::Late` wait when the SPEC names no duration.
 pub const DEFAULT_SLOW: Duration = Duration::from_secs(5);
 
 /// The kinds a probabilistic plan picks from when it names none: the ones a client is expected
@@ -81,7 +85,7 @@ pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
 pub const DEFAULT_MAX_CONSECUTIVE: u32 = 3;
 
 const KIND_LIST: &str = "a status 400-599 (e.g. 500, 502, 503, 504), 429s[:SECS], 429d[:SECS], \
-     reset, close, truncate, slow[:DURATION], badjson, lost, unknown-enum, unknown-fields";
+     reset, close, truncate, slow[:DURATION], late[:DURATION], badjson, lost, unknown-enum, unknown-fields";
 
 const SPEC_EXAMPLE: &str = "3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,seed=7";
 
@@ -90,7 +94,12 @@ impl Fault {
     pub fn applies_operation(&self) -> bool {
         matches!(
             self,
-            Fault::Truncate | Fault::Slow(_) | Fault::Lost | Fault::UnknownEnum | Fault::UnknownFields
+            Fault::Truncate
+                | Fault::Slow(_)
+                | Fault::Late(_)
+                | Fault::Lost
+                | Fault::UnknownEnum
+                | Fault::UnknownFields
         )
     }
 
@@ -110,6 +119,7 @@ impl fmt::Display for Fault {
             Fault::Close => f.write_str("close"),
             Fault::Truncate => f.write_str("truncate"),
             Fault::Slow(duration) => write!(f, "slow:{}", DisplayDuration(*duration)),
+            Fault::Late(duration) => write!(f, "late:{}", DisplayDuration(*duration)),
             Fault::BadJson => f.write_str("badjson"),
             Fault::Lost => f.write_str("lost"),
             Fault::UnknownEnum => f.write_str("unknown-enum"),
@@ -150,6 +160,10 @@ fn parse_kind(text: &str) -> Result<Fault, String> {
         "slow" => match arg {
             None => Ok(Fault::Slow(DEFAULT_SLOW)),
             Some(arg) => Ok(Fault::Slow(parse_duration(arg)?)),
+        },
+        "late" => match arg {
+            None => Ok(Fault::Late(DEFAULT_SLOW)),
+            Some(arg) => Ok(Fault::Late(parse_duration(arg)?)),
         },
         "" => Err(format!("empty fault kind; expected one of {KIND_LIST}")),
         digits if digits.bytes().all(|b| b.is_ascii_digit()) => {
@@ -227,7 +241,6 @@ impl fmt::Display for DisplayDuration {
 /// the next attempt is served normally, so a client that retries enough always finishes.
 ///
 /// ```
-/// use std::time::Duration;
 /// use qovery_backups_mock::{Fault, FaultPlan};
 ///
 /// let plan = FaultPlan::new()
@@ -238,7 +251,6 @@ impl fmt::Display for DisplayDuration {
 ///     .with_seed(7);
 /// assert_eq!(plan.to_string(), "3=503,p=0.3,kinds=503|reset,max=2,seed=7");
 /// assert_eq!(plan, "3=503, p=0.3, kinds=503|reset, max=2, seed=7".parse().unwrap());
-/// # let _ = Duration::ZERO;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultPlan {

@@ -1,6 +1,7 @@
 //! The HTTP side: the three operations of openapi.yaml, authentication, error bodies, and the
 //! pipeline that applies latency and faults around them.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use chrono::Utc;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use qovery_backups_api::types::{ApiError, BackupPaginatedResponseList, BackupRequest};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
 use crate::fault::{Fault, FaultState};
-use crate::log::RequestRecord;
+use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 /// Request bodies larger than this are refused; the API takes two short strings.
 const MAX_BODY: usize = 1 << 20;
@@ -33,7 +34,7 @@ pub(crate) struct Shared {
     pub(crate) latency: Mutex<Duration>,
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: Mutex<FaultState>,
-    pub(crate) log: Mutex<Vec<RequestRecord>>,
+    pub(crate) log: Mutex<VecDeque<RequestRecord>>,
     pub(crate) received: Mutex<u64>,
 }
 
@@ -245,10 +246,13 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     let key = format!("{} {}?{}", parts.method, path, query.as_deref().unwrap_or(""));
-    let mut headers = parts.headers.clone();
-    let auth_scheme = headers
-        .remove(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok().map(|s| s.trim().split(' ').next().unwrap_or("").to_owned()));
+    let headers = detached_headers(&parts.headers);
+    let auth_scheme = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().next())
+        .map(str::to_owned);
     // Numbering, the fault decision and the log entry happen under one lock (always taken in
     // this order), so concurrent requests agree on which is the Nth.
     let (number, fault) = {
@@ -257,14 +261,19 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         *received += 1;
         let number = *received;
         let fault = faults.decide(&key);
-        lock(&shared.log).push(RequestRecord {
+        let mut log = lock(&shared.log);
+        if log.len() >= REQUEST_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(RequestRecord {
             number,
             method: parts.method.clone(),
             path,
             query,
             headers,
             auth_scheme,
-            body: body.as_ref().map(Bytes::clone).unwrap_or_default(),
+            // A copy, for the same reason as the headers.
+            body: body.as_ref().map(|b| Bytes::copy_from_slice(b)).unwrap_or_default(),
             at,
             fault: fault.clone(),
             status: None,
@@ -311,7 +320,9 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
             let now = SystemTime::now();
             let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
             // An HTTP-date has whole seconds: round up so the client never waits less than asked.
-            let until = SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + 1 + secs);
+            // Capped at a year: a SystemTime past the representable range would panic.
+            let ahead = (*secs).min(365 * 24 * 3600) + 1;
+            let until = SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead);
             let date = httpdate::fmt_http_date(until);
             too_many_requests(
                 date.clone(),
@@ -325,6 +336,11 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         Some(Fault::Slow(delay)) => {
             tokio::time::sleep(*delay).await;
             process(&shared, parts, body, next).await
+        }
+        Some(Fault::Late(delay)) => {
+            let response = process(&shared, parts, body, next).await;
+            tokio::time::sleep(*delay).await;
+            response
         }
         Some(Fault::Truncate | Fault::Lost | Fault::UnknownEnum | Fault::UnknownFields) | None => {
             process(&shared, parts, body, next).await
@@ -350,6 +366,25 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
     };
     let status = response.status().as_u16();
     finish(&shared, number, Some(status), response)
+}
+
+/// A copy of the headers, less `Authorization`, that owns its bytes: hyper's values are slices of
+/// its read buffer, and keeping them would keep the whole buffer (kilobytes a request) alive.
+fn detached_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if name == AUTHORIZATION {
+            continue;
+        }
+        let (Ok(name), Ok(mut owned)) =
+            (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        else {
+            continue;
+        };
+        owned.set_sensitive(value.is_sensitive());
+        copy.append(name, owned);
+    }
+    copy
 }
 
 /// Authentication first, then the route.

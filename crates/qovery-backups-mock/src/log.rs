@@ -6,6 +6,10 @@ use tokio::time::Instant;
 
 use crate::Fault;
 
+/// How many records the log keeps: past this, the oldest are dropped, so a server left running
+/// (a benchmark, `qovery-backups mock`) does not grow without end.
+pub const REQUEST_LOG_CAPACITY: usize = 100_000;
+
 /// One request as the server received it, and what it did with it.
 ///
 /// The `Authorization` header is not kept: [`auth_scheme`](RequestRecord::auth_scheme) says which

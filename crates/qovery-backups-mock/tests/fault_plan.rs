@@ -130,6 +130,8 @@ fn spec_parses_every_kind() {
         ("slow:2s", Fault::Slow(Duration::from_secs(2))),
         ("slow:250us", Fault::Slow(Duration::from_micros(250))),
         ("slow:1m", Fault::Slow(Duration::from_secs(60))),
+        ("late", Fault::Late(DEFAULT_SLOW)),
+        ("late:250ms", Fault::Late(Duration::from_millis(250))),
         ("badjson", Fault::BadJson),
         ("lost", Fault::Lost),
         ("unknown-enum", Fault::UnknownEnum),

@@ -139,6 +139,26 @@ async fn slow_answer_arrives_after_the_delay() {
     assert_eq!(page.results.len(), 20);
 }
 
+#[tokio::test(start_paused = true)]
+async fn late_answer_applies_the_create_before_the_client_gives_up() {
+    let server = first_request_gets(Fault::Late(Duration::from_secs(5))).await;
+    let database = server.database_ids()[0];
+    let url = format!("{}/database/{database}/backup", server.base_url());
+    let request = client().post(url).json(&json!({"name": "late-one", "message": "m"}));
+    let error = authed(&server, request).timeout(Duration::from_secs(1)).send().await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(server.backups(database)[0].name, "late-one", "applied although never answered");
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_answer_arrives_after_the_delay() {
+    let server = first_request_gets(Fault::Late(Duration::from_millis(1500))).await;
+    let started = Instant::now();
+    let response = list(&server, server.database_ids()[0], None).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+}
+
 #[tokio::test]
 async fn bad_json_is_a_200_whose_body_does_not_parse() {
     let server = first_request_gets(Fault::BadJson).await;

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use chrono::{TimeZone, Utc};
 use common::{list, start};
 use qovery_backups_api::types::Backup;
@@ -48,7 +46,6 @@ async fn a_taken_address_is_a_bind_error_and_a_zero_page_size_is_refused() {
     assert!(matches!(error, MockError::Bind { .. }), "{error}");
     let error = MockServer::start(MockConfig { page_size: 0, ..MockConfig::default() }).await.unwrap_err();
     assert!(error.to_string().contains("page_size"), "{error}");
-    let _ = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
 }
 
 fn backup(n: u128, day: u32) -> Backup {
@@ -79,6 +76,8 @@ async fn tests_can_shape_the_data_while_the_server_runs() {
     assert!(server.remove_backup(database, Uuid::from_u128(4)));
     assert!(!server.remove_backup(database, Uuid::from_u128(4)));
     assert_eq!(server.backup_count(database), Some(3));
+    let ids: Vec<Uuid> = server.backups(database).iter().map(|b| b.id).collect();
+    assert_eq!(server.backup_ids(database), ids);
 
     let page: qovery_backups_api::types::BackupPaginatedResponseList =
         list(&server, database, None).await.unwrap().json().await.unwrap();
@@ -104,16 +103,13 @@ async fn many_concurrent_clients_are_served() {
         // streak: the cap is per request, not per client.
         let url = format!("{}?client={client_number}", common::list_url(&server, database));
         let token = server.token().to_owned();
+        let client = common::client();
         tasks.spawn(async move {
-            let client = reqwest::Client::new();
             // One retry is always enough with max=1.
             for _ in 0..2 {
-                if let Ok(response) =
-                    client.get(&url).header("Authorization", format!("Token {token}")).send().await
-                {
-                    if response.status() == 200 {
-                        return true;
-                    }
+                let sent = client.get(&url).header("Authorization", format!("Token {token}")).send().await;
+                if sent.is_ok_and(|response| response.status() == 200) {
+                    return true;
                 }
             }
             false
@@ -122,4 +118,25 @@ async fn many_concurrent_clients_are_served() {
     while let Some(done) = tasks.join_next().await {
         assert!(done.unwrap());
     }
+}
+
+#[test]
+fn the_server_and_its_config_can_be_shared_across_tasks_and_never_print_the_token() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<MockServer>();
+    send_sync::<MockConfig>();
+    let config = MockConfig { token: "hunter2".to_owned(), ..MockConfig::default() };
+    assert!(!format!("{config:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn a_database_added_after_a_removal_gets_fresh_ids() {
+    let server = start(MockConfig::default()).await;
+    let [first, second, third] = server.database_ids()[..] else { panic!("three databases") };
+    assert!(server.remove_database(second));
+    let added = server.add_database(45);
+    assert_eq!(server.database_ids(), [first, third, added]);
+    let taken: std::collections::HashSet<Uuid> =
+        [first, third].iter().flat_map(|db| server.backup_ids(*db)).collect();
+    assert!(server.backup_ids(added).iter().all(|id| !taken.contains(id)));
 }

@@ -79,6 +79,9 @@ impl Backups {
                     maybe_created.store(false, Relaxed);
                 }
                 let sent = self.client.api().add_backup_database().database_id(self.database_id).body(request.clone());
+                // Set before sending: an attempt cut by the timeout is dropped mid-flight and never
+                // reaches the bookkeeping below, yet the server may have acted on it.
+                maybe_created.store(true, Relaxed);
                 match sent.send().await {
                     Ok(created) => Ok(created.into_inner()),
                     Err(e) => {
@@ -128,6 +131,10 @@ impl Backups {
         retry::run(&self.client.inner.retry, self.client.inner.timeout, operation, |attempt| {
             let maybe_deleted = &maybe_deleted;
             async move {
+                let earlier_may_have_deleted = maybe_deleted.load(Relaxed);
+                // Set before sending: an attempt cut by the timeout is dropped mid-flight and
+                // never reaches the bookkeeping below, yet the server may have acted on it.
+                maybe_deleted.store(true, Relaxed);
                 let sent = self
                     .client
                     .api()
@@ -138,12 +145,12 @@ impl Backups {
                     Ok(_) => Ok(()),
                     Err(e) => {
                         let error = translate::<()>(&self.client, operation, e).await;
-                        if error.is_not_found() && maybe_deleted.load(Relaxed) {
+                        if error.is_not_found() && earlier_may_have_deleted {
                             tracing::info!(attempt, "an earlier attempt deleted the backup");
                             return Ok(());
                         }
                         maybe_deleted
-                            .store(maybe_deleted.load(Relaxed) || may_have_been_applied(&error), Relaxed);
+                            .store(earlier_may_have_deleted || may_have_been_applied(&error), Relaxed);
                         Err(error)
                     }
                 }

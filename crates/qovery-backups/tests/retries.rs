@@ -249,3 +249,40 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(error.attempts(), 2);
     assert!(error.to_string().contains("could not connect"), "{error}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn create_that_timed_out_is_reconciled_not_sent_again() {
+    // 1: the snapshot. 2: the POST, applied at once but answered only after the client's 2 s
+    // timeout. 3: the next attempt's reconciliation is throttled; the attempt after it looks
+    // again and finds the backup.
+    let plan =
+        FaultPlan::none().at(2, Fault::Late(Duration::from_secs(30))).at(3, Fault::RetryAfterSeconds(5));
+    let server = mock(vec![4], plan).await;
+    let database_id = server.database_ids()[0];
+    let client = client_with_timeout(&server, policy(3), Duration::from_secs(2));
+
+    let created = client.backups(database_id).create("nightly", "slow server").await.unwrap();
+
+    let held = server_ids(&server, database_id);
+    assert_eq!(held.len(), 5, "exactly one backup was created");
+    assert_eq!(held[0], created.id);
+    assert_eq!(server.requests().iter().filter(|r| r.method == "POST").count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_that_timed_out_then_answers_404_has_succeeded() {
+    // 1: the DELETE, applied at once but answered only after the client's 2 s timeout.
+    // 2: throttled (not applied). 3: 404, because attempt 1 deleted it.
+    let plan =
+        FaultPlan::none().at(1, Fault::Late(Duration::from_secs(30))).at(2, Fault::RetryAfterSeconds(5));
+    let server = mock(vec![4], plan).await;
+    let database_id = server.database_ids()[0];
+    let victim = server_ids(&server, database_id)[1];
+    let client = client_with_timeout(&server, policy(3), Duration::from_secs(2));
+
+    client.backups(database_id).delete(victim).await.unwrap();
+
+    assert!(!server_ids(&server, database_id).contains(&victim));
+    let statuses: Vec<Option<u16>> = server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses.last(), Some(&Some(404)), "{statuses:?}");
+}
