@@ -55,7 +55,8 @@ impl Backups {
     /// without a definite answer (connection lost, timeout, a 5xx, an unreadable 201), the
     /// next attempt first looks for a backup with this name and message that was not there
     /// before the first attempt, and returns it if found. Only a create known not to have
-    /// happened is sent again.
+    /// happened is sent again. To know what was there before, it reads the newest page first:
+    /// one extra `GET` per create.
     pub async fn create(&self, name: impl Into<String>, message: impl Into<String>) -> Result<Backup, Error> {
         let request = BackupRequest { name: name.into(), message: message.into() };
         let operation = Operation::Create { database_id: self.database_id };
