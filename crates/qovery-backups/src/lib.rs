@@ -62,6 +62,11 @@ pub use retry::{RetryBudget, RetryPolicy};
 
 /// The generated low-level crate, re-exported so users need not depend on it separately.
 pub use qovery_backups_api as api;
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
 /// The models of the API, generated from openapi.yaml.
 pub use qovery_backups_api::types;
 /// A backup, as the API describes it.
