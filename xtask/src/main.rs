@@ -4,15 +4,22 @@
 //! cargo xtask codegen                 validate openapi.yaml, rewrite generated/ and schema/
 //! cargo xtask codegen --check         change nothing; fail naming every stale artifact
 //! cargo xtask codegen --upstream F    report how Qovery's spec F differs from openapi.yaml
+//! cargo xtask soak [--runs N] [--seed S]
+//!                                     seeded runs of the SDK against the mock under random
+//!                                     faults (crates/qovery-backups-bench, bin `soak`)
 //! ```
 //!
 //! `--root DIR` runs against another copy of the workspace's files (tests use it).
+//!
+//! `soak` only runs `cargo run --release -p qovery-backups-bench --bin soak -- ARGS`: xtask does
+//! not depend on the bench, wrapper or mock crates, so that `cargo xtask codegen` still builds, and
+//! reports what is wrong, when openapi.yaml is broken.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
 use qovery_backups_codegen::{Spec, diff_upstream, generate};
 
@@ -20,12 +27,13 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -111,6 +119,18 @@ fn codegen(args: &[String]) -> Result<(), String> {
     }
     println!("codegen: {} artifacts, {} updated", wanted.len(), stale.len());
     Ok(())
+}
+
+/// Runs the soak binary, passing the arguments through; its output and exit status are the soak's.
+fn soak(args: &[String]) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["run", "--release", "-p", "qovery-backups-bench", "--bin", "soak", "--"])
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the soak failed ({status})")) }
 }
 
 fn report_upstream(ours: &str, file: &str) -> Result<(), String> {

@@ -1,0 +1,806 @@
+//! The reliability soak: many seeded runs of the SDK against the mock under random faults, each
+//! checked against what the server holds and what it received.
+//!
+//! ```text
+//! cargo xtask soak [--runs N] [--seed S] [--verbose]
+//! cargo run --release -p qovery-backups-bench --bin soak -- [--runs N] [--seed S] [--verbose]
+//! ```
+//!
+//! Run `i` uses seed `S + i × 0x9E3779B97F4A7C15` (run 0 uses `S` itself), and everything random
+//! in it (the data, the fault plans, the jitter, the choice of what to create and delete) comes
+//! from that seed, so `--runs 1 --seed <seed of a failed run>` replays it exactly.
+//!
+//! Each run, on tokio's paused clock (timeouts, slow answers and `Retry-After` cost no real
+//! time):
+//!
+//! 1. A mock with databases of 0, 1, 19, 20, 21, 40 and a random number of backups, under a
+//!    probabilistic fault plan: a seeded random subset of the mock's fault kinds, a seeded
+//!    probability, and `max_consecutive` below the client's `max_attempts` so that every call
+//!    can succeed. Slow and late answers (400 ms) outlast the client's per-attempt timeout
+//!    (200 ms); a late one has already been applied.
+//! 2. Every database listed through `Backups::list().items()`: each backup exactly once, in the
+//!    server's order; no page asked for more than `max_attempts` times.
+//! 3. Creates and deletes under their own fault plan, half of them with the first POST or DELETE
+//!    answer lost (`Fault::Lost`: applied, then the connection reset). No create leaves two
+//!    backups, no deleted backup remains, no call sends its POST or DELETE more than
+//!    `max_attempts` times.
+//! 4. Every database listed again, without faults, against the server.
+//! 5. Errors provoked on purpose (a fault with retries off, a wrong token, an unknown backup).
+//!    Their `Display`, `Debug` and sources, the client's `Debug`, and everything the SDK traced at
+//!    TRACE level must not contain the token.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt as _;
+use qovery_backups::{Client, RetryPolicy};
+use qovery_backups_bench::{SplitMix64, run_seed};
+use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer, RequestRecord};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use uuid::Uuid;
+
+const USAGE: &str = "usage: soak [--runs N] [--seed S] [--verbose]";
+const DEFAULT_RUNS: u64 = 200;
+const DEFAULT_SEED: u64 = 0x5EED_2026;
+
+/// The client's per-attempt timeout, and a slow answer that outlasts it. Short even in paused
+/// time, so that a replay with a real clock would still be quick.
+const TIMEOUT: Duration = Duration::from_millis(200);
+const SLOW: Duration = Duration::from_millis(400);
+/// A run that takes longer than this in real time is stuck, not slow: report its seed and stop.
+const RUN_WALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// Every kind of fault the mock has, in the forms a listing can get through with retries.
+/// 4xx statuses other than 429 are left out: they are answers, not faults, and are not retried.
+fn listing_kinds() -> Vec<Fault> {
+    vec![
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::Status(504),
+        Fault::RetryAfterSeconds(1),
+        Fault::RetryAfterDate(1),
+        Fault::Reset,
+        Fault::Close,
+        Fault::Truncate,
+        Fault::Slow(SLOW),
+        Fault::Late(SLOW),
+        Fault::BadJson,
+        Fault::Lost,
+        Fault::UnknownEnum,
+        Fault::UnknownFields,
+    ]
+}
+
+/// The kinds creates and deletes meet. `BadJson` is left out: the mock answers it with 200 on
+/// every method, which for a POST (201 expected) or a DELETE (204 expected) is an unexpected
+/// status that the SDK rightly does not retry (see RESULTS.md).
+fn mutation_kinds() -> Vec<Fault> {
+    listing_kinds().into_iter().filter(|kind| *kind != Fault::BadJson).collect()
+}
+
+fn main() -> ExitCode {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let capture = Capture::default();
+    let retries = Arc::new(AtomicU64::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(capture.clone())
+                .with_ansi(false)
+                .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+        )
+        .with(CountRetries(Arc::clone(&retries)));
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("error: a tracing subscriber is already installed");
+        return ExitCode::FAILURE;
+    }
+    let watchdog = Watchdog::start();
+
+    println!(
+        "soak: {} run(s) from seed {} (timeout {:?}, slow and late answers {:?}, paused clock)",
+        options.runs, options.seed, TIMEOUT, SLOW
+    );
+    let started = Instant::now();
+    let mut totals = Totals::default();
+    let mut failed: Vec<(u64, Vec<String>)> = Vec::new();
+    for index in 0..options.runs {
+        let seed = run_seed(options.seed, index);
+        watchdog.arm(seed);
+        let before = retries.load(Relaxed);
+        let report = run(seed, &capture);
+        watchdog.disarm();
+        let mut report = report;
+        report.stats.retries = retries.load(Relaxed) - before;
+        if options.verbose {
+            println!(
+                "  run {index:>4} seed {seed:>20}: {} backups listed, {} faults, {} retries{}",
+                report.stats.backups_listed,
+                report.stats.faults,
+                report.stats.retries,
+                if report.failures.is_empty() { String::new() } else { " FAILED".to_owned() }
+            );
+        }
+        totals.add(&report.stats);
+        if !report.failures.is_empty() {
+            failed.push((seed, report.failures));
+        }
+    }
+    totals.print(options.runs, failed.len(), started.elapsed());
+
+    if failed.is_empty() {
+        println!("soak: {} run(s), 0 failed", options.runs);
+        return ExitCode::SUCCESS;
+    }
+    println!("\nsoak: {} of {} run(s) FAILED:", failed.len(), options.runs);
+    for (seed, failures) in &failed {
+        println!("  seed {seed}:");
+        for failure in failures.iter().take(10) {
+            println!("    - {failure}");
+        }
+        if failures.len() > 10 {
+            println!("    - … and {} more", failures.len() - 10);
+        }
+    }
+    println!("replay one with: cargo xtask soak --runs 1 --seed {}", failed[0].0);
+    ExitCode::FAILURE
+}
+
+struct Options {
+    runs: u64,
+    seed: u64,
+    verbose: bool,
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut options = Options { runs: DEFAULT_RUNS, seed: DEFAULT_SEED, verbose: false };
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--runs" => {
+                    let value = args.next().ok_or("--runs needs a number")?;
+                    options.runs = value.parse().map_err(|_| format!("--runs: `{value}` is not a number"))?;
+                }
+                "--seed" => {
+                    let value = args.next().ok_or("--seed needs a number")?;
+                    options.seed = parse_u64(&value).ok_or(format!("--seed: `{value}` is not a u64"))?;
+                }
+                "--verbose" | "-v" => options.verbose = true,
+                "--help" | "-h" => return Err("help".to_owned()),
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn parse_u64(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// What one run checked.
+#[derive(Default)]
+struct Stats {
+    databases: u64,
+    backups_listed: u64,
+    creates: u64,
+    creates_lost: u64,
+    deletes: u64,
+    deletes_lost: u64,
+    requests: u64,
+    faults: u64,
+    faults_by_kind: BTreeMap<String, u64>,
+    retries: u64,
+    errors_probed: u64,
+    bytes_scanned: u64,
+}
+
+impl Stats {
+    fn record(&mut self, log: &[RequestRecord]) {
+        self.requests += log.len() as u64;
+        for fault in log.iter().filter_map(|r| r.fault.as_ref()) {
+            self.faults += 1;
+            *self.faults_by_kind.entry(fault.to_string()).or_default() += 1;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    stats: Stats,
+}
+
+impl Totals {
+    fn add(&mut self, run: &Stats) {
+        let t = &mut self.stats;
+        t.databases += run.databases;
+        t.backups_listed += run.backups_listed;
+        t.creates += run.creates;
+        t.creates_lost += run.creates_lost;
+        t.deletes += run.deletes;
+        t.deletes_lost += run.deletes_lost;
+        t.requests += run.requests;
+        t.faults += run.faults;
+        for (kind, n) in &run.faults_by_kind {
+            *t.faults_by_kind.entry(kind.clone()).or_default() += n;
+        }
+        t.retries += run.retries;
+        t.errors_probed += run.errors_probed;
+        t.bytes_scanned += run.bytes_scanned;
+    }
+
+    fn print(&self, runs: u64, failed: usize, elapsed: Duration) {
+        let t = &self.stats;
+        let kinds: Vec<String> = t.faults_by_kind.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+        println!("checked:");
+        println!("  runs                {runs} ({failed} failed) in {elapsed:.1?} of real time");
+        println!(
+            "  database listings   {} (each database listed under faults, then again without)",
+            t.databases
+        );
+        println!("  backups listed      {} (each exactly once, in order)", t.backups_listed);
+        println!("  creates             {} ({} with the POST's answer lost)", t.creates, t.creates_lost);
+        println!("  deletes             {} ({} with the DELETE's answer lost)", t.deletes, t.deletes_lost);
+        println!("  requests received   {}", t.requests);
+        println!("  faults injected     {}: {}", t.faults, kinds.join(", "));
+        println!("  retries             {}", t.retries);
+        println!(
+            "  token leaks         0 expected; searched {} errors provoked and {} bytes of traces and messages",
+            t.errors_probed, t.bytes_scanned
+        );
+    }
+}
+
+struct RunReport {
+    stats: Stats,
+    failures: Vec<String>,
+}
+
+/// One run on its own paused, single-threaded runtime: a fresh clock and a fresh mock each time.
+fn run(seed: u64, capture: &Capture) -> RunReport {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return RunReport { stats: Stats::default(), failures: vec![format!("no runtime: {e}")] };
+        }
+    };
+    capture.take();
+    let mut run = Run {
+        seed,
+        stats: Stats::default(),
+        failures: Vec::new(),
+        texts: String::new(),
+        secrets: Vec::new(),
+    };
+    runtime.block_on(run.go());
+    // Anything the SDK traced, including from tasks that ended with the runtime.
+    drop(runtime);
+    let traces = capture.take();
+    run.stats.bytes_scanned += (traces.len() + run.texts.len()) as u64;
+    run.check_secrets(&traces);
+    RunReport { stats: run.stats, failures: run.failures }
+}
+
+struct Run {
+    seed: u64,
+    stats: Stats,
+    failures: Vec<String>,
+    /// Every error message and `Debug` print made during the run, searched for the token.
+    texts: String,
+    /// The tokens of the run, which nothing may print.
+    secrets: Vec<String>,
+}
+
+/// What a run keeps for the final checks.
+struct Setup {
+    server: MockServer,
+    token: String,
+    wrong_token: String,
+}
+
+impl Run {
+    fn fail(&mut self, message: String) {
+        self.failures.push(message);
+    }
+
+    async fn go(&mut self) {
+        let mut rng = SplitMix64::new(self.seed);
+        let token = format!("soak-secret-{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        let wrong_token = format!("soak-wrong-{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        self.secrets = vec![token.clone(), wrong_token.clone()];
+
+        // Page boundaries at 20: empty, one, one short of a page, a page, one over, two pages.
+        let counts = vec![0, 1, 19, 20, 21, 40, rng.between(0, 120) as usize];
+        let attempts = rng.between(3, 5) as u32;
+        let cap = rng_cap(&mut rng, attempts);
+        let listing_plan = random_plan(&mut rng, &listing_kinds(), cap);
+        let server = match MockServer::start(MockConfig {
+            token: token.clone(),
+            seed: rng.next_u64(),
+            databases: counts.len(),
+            backups_per_database: counts.clone(),
+            page_size: 20,
+            faults: listing_plan.clone(),
+            ..MockConfig::default()
+        })
+        .await
+        {
+            Ok(server) => server,
+            Err(e) => return self.fail(format!("the mock did not start: {e}")),
+        };
+        let policy = RetryPolicy::default().max_attempts(attempts).jitter_seed(self.seed);
+        let Some(client) = self.client(&server, &token, policy) else { return };
+        let _ = writeln!(self.texts, "{client:?}");
+
+        // Listing under faults.
+        let database_ids = server.database_ids();
+        for (index, &database_id) in database_ids.iter().enumerate() {
+            let what =
+                format!("listing database #{index} ({} backups) under `{listing_plan}`", counts[index]);
+            self.list_and_compare(&server, &client, database_id, attempts, &what).await;
+        }
+
+        // Creates and deletes, each under a fresh plan.
+        let cap = rng.between(1, 2) as u32;
+        // A create's attempt may be spent on its reconciliation GET instead of the POST: with at
+        // most `cap` faults in a row per request, the worst case is cap POST faults, each
+        // followed by cap GET faults, then one clean attempt: cap² + cap + 1 attempts, plus one
+        // for a scheduled lost answer.
+        let mutation_attempts = cap * cap + cap + 2;
+        let mutation_policy =
+            RetryPolicy::default().max_attempts(mutation_attempts).jitter_seed(self.seed ^ 1);
+        let Some(mutator) = self.client(&server, &token, mutation_policy) else { return };
+        let kinds = random_kinds(&mut rng, &mutation_kinds());
+        let probability = rng.float(0.1, 0.5);
+        let mut created: Vec<(Uuid, Uuid, String, String)> = Vec::new();
+        for n in 0..rng.between(2, 4) {
+            let database_id = *rng.pick(&database_ids);
+            let (name, message) =
+                (format!("soak-{:x}-{n}", self.seed), format!("soak run {} create {n}", self.seed));
+            let mut plan = fault_plan(&kinds, probability, cap, rng.next_u64());
+            // Request 1 is the look at the database before the first attempt; request 2 is the
+            // POST unless that look was faulted.
+            if rng.chance(0.5) {
+                plan = plan.at(2, Fault::Lost);
+            }
+            server.set_faults(plan.clone());
+            server.clear_requests();
+            let result = mutator.backups(database_id).create(name.clone(), message.clone()).await;
+            let log = drain(&server);
+            self.stats.record(&log);
+            self.stats.creates += 1;
+            let posts = count(&log, "POST");
+            let gets = count(&log, "GET");
+            if log.iter().any(|r| r.method == "POST" && r.fault == Some(Fault::Lost)) {
+                self.stats.creates_lost += 1;
+            }
+            if posts > mutation_attempts as usize || gets > 2 * mutation_attempts as usize - 1 {
+                self.fail(format!(
+                    "create `{name}` under `{plan}` sent {posts} POST and {gets} GET for {mutation_attempts} attempts"
+                ));
+            }
+            if let Some(blind) = blind_resend(&log) {
+                self.fail(format!("create `{name}` under `{plan}` {blind}"));
+            }
+            match result {
+                Ok(backup) => {
+                    let matching = same_name(&server, database_id, &name, &message);
+                    if matching != vec![backup.id] {
+                        self.fail(format!(
+                            "create `{name}` under `{plan}` returned {} but the server holds {matching:?} with that name and message",
+                            backup.id
+                        ));
+                    }
+                    created.push((database_id, backup.id, name, message));
+                }
+                Err(e) => {
+                    self.note_error(&e);
+                    self.fail(format!("create `{name}` under `{plan}` failed: {e}"));
+                }
+            }
+        }
+
+        // Delete what was created and as many older backups, picked at random.
+        let mut targets: Vec<(Uuid, Uuid)> = created.iter().map(|(db, id, ..)| (*db, *id)).collect();
+        for _ in 0..rng.between(1, 3) {
+            let database_id = *rng.pick(&database_ids);
+            let backups = server.backups(database_id);
+            if !backups.is_empty() {
+                let id = rng.pick(&backups).id;
+                if !targets.contains(&(database_id, id)) {
+                    targets.push((database_id, id));
+                }
+            }
+        }
+        for (database_id, backup_id) in targets.iter().copied() {
+            let mut plan = fault_plan(&kinds, probability, cap, rng.next_u64());
+            if rng.chance(0.5) {
+                plan = plan.at(1, Fault::Lost);
+            }
+            server.set_faults(plan.clone());
+            server.clear_requests();
+            let result = mutator.backups(database_id).delete(backup_id).await;
+            let log = drain(&server);
+            self.stats.record(&log);
+            self.stats.deletes += 1;
+            let deletes = count(&log, "DELETE");
+            if log.iter().any(|r| r.method == "DELETE" && r.fault == Some(Fault::Lost)) {
+                self.stats.deletes_lost += 1;
+            }
+            if deletes > mutation_attempts as usize || deletes != log.len() {
+                self.fail(format!(
+                    "delete of {backup_id} under `{plan}` sent {deletes} DELETE and {} other requests for {mutation_attempts} attempts",
+                    log.len() - deletes
+                ));
+            }
+            if let Err(e) = result {
+                self.note_error(&e);
+                self.fail(format!("delete of {backup_id} under `{plan}` failed: {e}"));
+            }
+            if server.backups(database_id).iter().any(|b| b.id == backup_id) {
+                self.fail(format!("backup {backup_id} is still there after its delete under `{plan}`"));
+            }
+        }
+
+        // A slow answer applies its create or delete when its wait is over, after the client
+        // gave up on it: let every such answer land before the final checks.
+        server.set_faults(FaultPlan::none());
+        tokio::time::sleep(SLOW * 2).await;
+        for (database_id, _, name, message) in &created {
+            let left = same_name(&server, *database_id, name, message);
+            if !left.is_empty() {
+                self.fail(format!(
+                    "create `{name}` left {} backup(s) {left:?} after its backup was deleted: created twice",
+                    left.len()
+                ));
+            }
+        }
+        for (database_id, backup_id) in &targets {
+            if server.backups(*database_id).iter().any(|b| b.id == *backup_id) {
+                self.fail(format!("deleted backup {backup_id} came back"));
+            }
+        }
+
+        // Everything again, without faults.
+        for (index, &database_id) in database_ids.iter().enumerate() {
+            let what = format!("listing database #{index} again, without faults");
+            self.list_and_compare(&server, &client, database_id, attempts, &what).await;
+        }
+
+        self.probe_errors(Setup { server, token, wrong_token }, &listing_plan, &mut rng).await;
+    }
+
+    fn client(&mut self, server: &MockServer, token: &str, policy: RetryPolicy) -> Option<Client> {
+        match Client::builder()
+            .token(token)
+            .base_url(server.base_url())
+            .retry(policy)
+            .timeout(TIMEOUT)
+            .build()
+        {
+            Ok(client) => Some(client),
+            Err(e) => {
+                self.note_error(&e);
+                self.fail(format!("the client did not build: {e}"));
+                None
+            }
+        }
+    }
+
+    async fn list_and_compare(
+        &mut self,
+        server: &MockServer,
+        client: &Client,
+        database_id: Uuid,
+        attempts: u32,
+        what: &str,
+    ) {
+        server.clear_requests();
+        let listed: Result<Vec<Uuid>, _> =
+            client.backups(database_id).list().items().map_ok(|b| b.id).try_collect().await;
+        let log = drain(server);
+        self.stats.record(&log);
+        self.stats.databases += 1;
+        let expected: Vec<Uuid> = server.backups(database_id).into_iter().map(|b| b.id).collect();
+        match listed {
+            Err(e) => {
+                self.note_error(&e);
+                self.fail(format!("{what}: failed: {e}"));
+            }
+            Ok(listed) => {
+                self.stats.backups_listed += listed.len() as u64;
+                if listed != expected {
+                    let first_difference = listed.iter().zip(&expected).position(|(a, b)| a != b);
+                    self.fail(format!(
+                        "{what}: listed {} backups, the server holds {}; first difference at {:?}",
+                        listed.len(),
+                        expected.len(),
+                        first_difference
+                    ));
+                }
+            }
+        }
+        // Each page is one operation: no page may be asked for more than `attempts` times.
+        let mut per_page: BTreeMap<(&str, Option<&str>), u32> = BTreeMap::new();
+        for record in &log {
+            *per_page.entry((record.method.as_str(), record.query.as_deref())).or_default() += 1;
+        }
+        for ((method, query), n) in per_page {
+            if method != "GET" || n > attempts {
+                self.fail(format!("{what}: {n} × {method} ?{} for {attempts} attempts", query.unwrap_or("")));
+            }
+        }
+    }
+
+    /// Provokes errors the SDK must report without the token, and checks they are the right ones.
+    async fn probe_errors(&mut self, setup: Setup, listing_plan: &FaultPlan, rng: &mut SplitMix64) {
+        let Setup { server, token, wrong_token } = setup;
+        let database_id = server.database_ids()[5]; // 40 backups: two full pages
+
+        // A fault with retries off: the run's own kinds, less those that are not errors.
+        let failing: Vec<Fault> = listing_plan
+            .kinds()
+            .iter()
+            .filter(|k| !matches!(k, Fault::UnknownEnum | Fault::UnknownFields))
+            .cloned()
+            .collect();
+        let failing = if failing.is_empty() { vec![Fault::Status(503)] } else { failing };
+        server.set_faults(
+            FaultPlan::new()
+                .with_probability(1.0)
+                .with_kinds(failing)
+                .with_max_consecutive(u32::MAX)
+                .with_seed(rng.next_u64()),
+        );
+        if let Some(never) = self.client(&server, &token, RetryPolicy::never()) {
+            match never.backups(database_id).list().items().try_collect::<Vec<_>>().await {
+                Ok(_) => self.fail("a listing with every request faulted and retries off succeeded".into()),
+                Err(e) => self.note_error(&e),
+            }
+            match never.backups(database_id).create("probe", "probe").await {
+                Ok(_) => self.fail("a create with every request faulted and retries off succeeded".into()),
+                Err(e) => self.note_error(&e),
+            }
+        }
+        server.set_faults(FaultPlan::none());
+
+        // A token the server refuses.
+        if let Some(refused) = self.client(&server, &wrong_token, RetryPolicy::never()) {
+            let _ = writeln!(self.texts, "{refused:?}");
+            match refused.backups(database_id).list().items().try_collect::<Vec<_>>().await {
+                Ok(_) => self.fail("a listing with a wrong token succeeded".into()),
+                Err(e) if e.is_unauthorized() => self.note_error(&e),
+                Err(e) => {
+                    self.note_error(&e);
+                    self.fail(format!("a wrong token gave `{e}`, not a 401"));
+                }
+            }
+        }
+
+        // A backup that does not exist.
+        let policy = RetryPolicy::default().max_attempts(2).jitter_seed(self.seed);
+        if let Some(client) = self.client(&server, &token, policy) {
+            let unknown = Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
+            match client.backups(database_id).delete(unknown).await {
+                Ok(()) => self.fail(format!("deleting unknown backup {unknown} succeeded")),
+                Err(e) if e.is_not_found() => self.note_error(&e),
+                Err(e) => {
+                    self.note_error(&e);
+                    self.fail(format!("deleting unknown backup {unknown} gave `{e}`, not a 404"));
+                }
+            }
+        }
+    }
+
+    /// Keeps every way an error prints, for the search for the token.
+    fn note_error(&mut self, error: &qovery_backups::Error) {
+        self.stats.errors_probed += 1;
+        let _ = write!(self.texts, "{error}\n{error:?}\n{error:#?}\n");
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            let _ = write!(self.texts, "{cause}\n{cause:?}\n");
+            source = cause.source();
+        }
+    }
+
+    fn check_secrets(&mut self, traces: &[u8]) {
+        let traces = String::from_utf8_lossy(traces);
+        let texts = std::mem::take(&mut self.texts);
+        let failures = self.failures.join("\n");
+        for secret in std::mem::take(&mut self.secrets) {
+            for (place, text) in
+                [("the traces", &*traces), ("an error's output", &texts), ("a failure", &failures)]
+            {
+                if text.contains(&secret) {
+                    self.fail(format!("a token appears in {place}"));
+                }
+            }
+        }
+    }
+}
+
+/// A cap on consecutive faults below the client's attempts, so that every call can succeed.
+fn rng_cap(rng: &mut SplitMix64, attempts: u32) -> u32 {
+    rng.between(1, u64::from(attempts) - 1) as u32
+}
+
+/// A non-empty random subset of `all`.
+fn random_kinds(rng: &mut SplitMix64, all: &[Fault]) -> Vec<Fault> {
+    let mut kinds: Vec<Fault> = all.iter().filter(|_| rng.chance(0.5)).cloned().collect();
+    if kinds.is_empty() {
+        kinds.push(rng.pick(all).clone());
+    }
+    kinds
+}
+
+fn random_plan(rng: &mut SplitMix64, all: &[Fault], cap: u32) -> FaultPlan {
+    let kinds = random_kinds(rng, all);
+    let probability = rng.float(0.1, 0.6);
+    fault_plan(&kinds, probability, cap, rng.next_u64())
+}
+
+fn fault_plan(kinds: &[Fault], probability: f64, cap: u32, seed: u64) -> FaultPlan {
+    FaultPlan::new()
+        .with_probability((probability * 100.0).round() / 100.0)
+        .with_kinds(kinds.to_vec())
+        .with_max_consecutive(cap)
+        .with_seed(seed)
+}
+
+/// The request log since the last drain.
+fn drain(server: &MockServer) -> Vec<RequestRecord> {
+    let log = server.requests();
+    server.clear_requests();
+    log
+}
+
+fn count(log: &[RequestRecord], method: &str) -> usize {
+    log.iter().filter(|r| r.method == method).count()
+}
+
+/// A POST sent again after one whose outcome the client could not know, with no look at the
+/// database in between.
+///
+/// "No backup created twice" only catches a blind re-send when the first POST was applied
+/// (`Fault::Late`, `Fault::Lost`, `Fault::Truncate`); under `Fault::Slow` the mock drops the
+/// request once its client has gone, where a real server might still finish it. The SDK promises
+/// to look before sending again (`Backups::create`), and this holds it to that whatever the
+/// fault. Only a 4xx answer (such as 429) says the create did not happen.
+fn blind_resend(log: &[RequestRecord]) -> Option<String> {
+    let posts: Vec<&RequestRecord> = log.iter().filter(|r| r.method == "POST").collect();
+    posts.windows(2).find_map(|pair| {
+        let (first, next) = (pair[0], pair[1]);
+        let refused = first.status.is_some_and(|s| (400..500).contains(&s));
+        let looked = log.iter().any(|r| r.method == "GET" && r.number > first.number && r.number < next.number);
+        (!refused && !looked).then(|| {
+            let fault = first.fault.as_ref().map_or("no fault".to_owned(), Fault::to_string);
+            format!(
+                "sent its POST again (request {}) after request {} ({fault}, status {:?}) without looking for the backup first",
+                next.number, first.number, first.status
+            )
+        })
+    })
+}
+
+/// The ids of the backups of a database with this name and message.
+fn same_name(server: &MockServer, database_id: Uuid, name: &str, message: &str) -> Vec<Uuid> {
+    server
+        .backups(database_id)
+        .into_iter()
+        .filter(|b| b.name == name && b.message == message)
+        .map(|b| b.id)
+        .collect()
+}
+
+/// Everything traced, in one buffer that each run empties.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+/// Counts the SDK's `retrying` events: one per retry, by its documented tracing.
+struct CountRetries(Arc<AtomicU64>);
+
+impl<S: tracing::Subscriber> Layer<S> for CountRetries {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        struct IsRetrying(bool);
+        impl Visit for IsRetrying {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                if field.name() == "message" && value == "retrying" {
+                    self.0 = true;
+                }
+            }
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" && format!("{value:?}") == "retrying" {
+                    self.0 = true;
+                }
+            }
+        }
+        if event.metadata().target().starts_with("qovery_backups") {
+            let mut visitor = IsRetrying(false);
+            event.record(&mut visitor);
+            if visitor.0 {
+                self.0.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}
+
+/// Stops the soak if one run takes too long in real time, naming its seed.
+struct Watchdog {
+    current: Arc<Mutex<Option<(u64, Instant)>>>,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let current: Arc<Mutex<Option<(u64, Instant)>>> = Arc::default();
+        let watched = Arc::clone(&current);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                let stuck = *watched.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some((seed, since)) = stuck
+                    && since.elapsed() > RUN_WALL_LIMIT
+                {
+                    println!(
+                        "soak: the run with seed {seed} has not finished after {RUN_WALL_LIMIT:?} of real time: stuck"
+                    );
+                    println!("replay it with: cargo xtask soak --runs 1 --seed {seed}");
+                    let _ = io::stdout().flush();
+                    std::process::exit(1);
+                }
+            }
+        });
+        Watchdog { current }
+    }
+
+    fn arm(&self, seed: u64) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some((seed, Instant::now()));
+    }
+
+    fn disarm(&self) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
