@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures::future::Either;
 use futures::stream::{BoxStream, Stream, StreamExt as _};
 use qovery_backups_api::types::{Backup, BackupPaginatedResponseList};
 use uuid::Uuid;
@@ -91,7 +92,7 @@ impl ListRequest {
             delivered: 0,
             pages: 0,
             seen_cursors: HashSet::new(),
-            previous_page: HashSet::new(),
+            previous_page: Vec::new(),
             finished: false,
         };
         Pages { inner: futures::stream::unfold(state, Cursor::next).boxed() }
@@ -99,12 +100,9 @@ impl ListRequest {
 
     /// The listing backup by backup, newest first.
     pub fn items(self) -> Items {
-        let backups = self.pages().flat_map(|page| {
-            let items: Vec<Result<Backup, Error>> = match page {
-                Ok(page) => page.backups.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(items)
+        let backups = self.pages().flat_map(|page| match page {
+            Ok(page) => Either::Left(futures::stream::iter(page.backups.into_iter().map(Ok))),
+            Err(e) => Either::Right(futures::stream::once(futures::future::ready(Err(e)))),
         });
         Items { inner: backups.boxed() }
     }
@@ -156,7 +154,7 @@ struct Cursor {
     seen_cursors: HashSet<Uuid>,
     /// The ids of the previous page, to catch pages that overlap. Older pages are covered by
     /// their cursors; keeping every id would make memory grow with the listing.
-    previous_page: HashSet<Uuid>,
+    previous_page: Vec<Uuid>,
     finished: bool,
 }
 
@@ -201,7 +199,8 @@ impl Cursor {
         }
         let last = backups.last().map(|b| b.id);
         self.seen_cursors.extend(last);
-        self.previous_page = backups.iter().map(|b| b.id).collect();
+        self.previous_page.clear();
+        self.previous_page.extend(backups.iter().map(|b| b.id));
         self.next_start = last;
         self.delivered += backups.len() as u64;
         let page = BackupPage { database_id, number: self.pages, page_size, backups };
@@ -215,11 +214,19 @@ impl Cursor {
 
     /// An id this listing already delivered (as a cursor or on the previous page), or one that
     /// appears twice on this page.
+    ///
+    /// A page is a few dozen ids: scanning them is cheaper than hashing each id into a set, and
+    /// this runs for every page of every listing.
     fn first_repeat(&self, backups: &[Backup]) -> Option<Uuid> {
-        let mut on_this_page = HashSet::with_capacity(backups.len());
-        backups.iter().map(|b| b.id).find(|id| {
-            self.seen_cursors.contains(id) || self.previous_page.contains(id) || !on_this_page.insert(*id)
-        })
+        backups
+            .iter()
+            .enumerate()
+            .find(|(i, backup)| {
+                self.seen_cursors.contains(&backup.id)
+                    || self.previous_page.contains(&backup.id)
+                    || backups[..*i].iter().any(|earlier| earlier.id == backup.id)
+            })
+            .map(|(_, backup)| backup.id)
     }
 }
 

@@ -133,12 +133,9 @@ impl RetryPolicy {
     }
 
     pub(crate) fn backoff(&self, operation_seed: u64) -> FullJitter {
-        let rng = match self.jitter_seed {
-            Some(seed) => StdRng::seed_from_u64(seed ^ operation_seed),
-            None => StdRng::from_os_rng(),
-        };
         FullJitter {
-            rng,
+            rng: None,
+            seed: self.jitter_seed.map(|seed| seed ^ operation_seed),
             ceiling: self.initial_backoff,
             max: self.max_backoff,
             retries_left: self.max_attempts - 1,
@@ -148,7 +145,10 @@ impl RetryPolicy {
 
 /// Full-jitter exponential delays: what backon sleeps between attempts.
 pub(crate) struct FullJitter {
-    rng: StdRng,
+    /// Made at the first retry: most operations never retry, and seeding from the OS costs a
+    /// system call.
+    rng: Option<StdRng>,
+    seed: Option<u64>,
     ceiling: Duration,
     max: Duration,
     retries_left: u32,
@@ -162,7 +162,12 @@ impl Iterator for FullJitter {
         let ceiling = self.ceiling.min(self.max);
         self.ceiling = self.ceiling.saturating_mul(2);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Some(Duration::from_nanos(self.rng.random_range(0..=nanos)))
+        let seed = self.seed;
+        let rng = self.rng.get_or_insert_with(|| match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        });
+        Some(Duration::from_nanos(rng.random_range(0..=nanos)))
     }
 }
 
