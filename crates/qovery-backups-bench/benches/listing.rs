@@ -7,8 +7,10 @@
 //!
 //! Both sides list the same in-process mock (on its own thread and runtime), decode into the same
 //! generated `BackupPaginatedResponseList`, follow the same `startId` cursor and send the same
-//! `Authorization: Token` header, each with one `reqwest::Client` reused across iterations. The
-//! mock's serialization costs both sides alike. Target: SDK ≤ 1.05 × hand-written.
+//! headers (`Authorization: Token`, and the generated client's `Accept`, `api-version` and one
+//! `User-Agent`), each with one `reqwest::Client` reused across iterations. The mock's work,
+//! serializing pages and logging requests, is then the same for both sides. Target: SDK ≤ 1.05 ×
+//! hand-written.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -16,7 +18,7 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, Throughput};
 use futures::TryStreamExt as _;
 use qovery_backups::Client;
-use qovery_backups_bench::{MockThread, hand_written_listing, machine, measuring, paired};
+use qovery_backups_bench::{BENCH_USER_AGENT, MockThread, hand_written_listing, machine, measuring, paired};
 use qovery_backups_mock::MockConfig;
 use uuid::Uuid;
 
@@ -44,8 +46,13 @@ fn main() {
     let server = mock.server();
     let database_id = server.database_ids()[0];
     let (base_url, token) = (server.base_url().to_owned(), server.token().to_owned());
-    let sdk = Client::builder().token(&token).base_url(&base_url).build().expect("the client builds");
-    let http = reqwest::Client::new();
+    let sdk = Client::builder()
+        .token(&token)
+        .base_url(&base_url)
+        .user_agent(BENCH_USER_AGENT)
+        .build()
+        .expect("the client builds");
+    let http = reqwest::Client::builder().user_agent(BENCH_USER_AGENT).build().expect("an HTTP client");
     // One thread for the client, as the mock has one of its own.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 

@@ -15,9 +15,10 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use qovery_backups_api::ClientInfo;
 use qovery_backups_api::types::BackupPaginatedResponseList;
 use qovery_backups_mock::{MockConfig, MockError, MockServer};
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use uuid::Uuid;
 
 /// A mock server on a thread and a single-threaded runtime of its own.
@@ -84,6 +85,10 @@ impl Drop for MockThread {
 /// The reference the SDK's listing is measured against: the least code that lists a database
 /// correctly with reqwest and serde_json, into the same generated types, with the same cursor,
 /// header and stop rule as the API documents. Returns how many backups it saw.
+///
+/// It sends the headers the generated client sends (`Accept: application/json`, `api-version`),
+/// so that the mock, which parses and logs every header, does the same work for both sides. Give
+/// `http` the same `User-Agent` as the SDK's client for the same reason ([`BENCH_USER_AGENT`]).
 pub async fn hand_written_listing(
     http: &reqwest::Client,
     base_url: &str,
@@ -95,7 +100,11 @@ pub async fn hand_written_listing(
     let mut start_id: Option<Uuid> = None;
     let mut count = 0u64;
     loop {
-        let mut request = http.get(&url).header(AUTHORIZATION, &authorization);
+        let mut request = http
+            .get(&url)
+            .header(AUTHORIZATION, &authorization)
+            .header(ACCEPT, "application/json")
+            .header("api-version", <qovery_backups_api::Client as ClientInfo<()>>::api_version());
         if let Some(start_id) = start_id {
             request = request.query(&[("startId", start_id)]);
         }
@@ -108,6 +117,9 @@ pub async fn hand_written_listing(
         }
     }
 }
+
+/// The `User-Agent` both sides of a listing comparison send.
+pub const BENCH_USER_AGENT: &str = "qovery-backups-bench";
 
 /// Times of two sides measured in alternation, and their ratio.
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use futures::TryStreamExt as _;
 use qovery_backups::Client;
-use qovery_backups_bench::hand_written_listing;
+use qovery_backups_bench::{BENCH_USER_AGENT, hand_written_listing};
 use uuid::Uuid;
 
 const USAGE: &str = "usage: listing_client sdk|hand URL TOKEN DATABASE ROUNDS";
@@ -39,8 +39,12 @@ fn main() -> ExitCode {
         let mut total = 0;
         match side.as_str() {
             "sdk" => {
-                let client =
-                    Client::builder().token(token).base_url(url).build().map_err(|e| e.to_string())?;
+                let client = Client::builder()
+                    .token(token)
+                    .base_url(url)
+                    .user_agent(BENCH_USER_AGENT)
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 for _ in 0..rounds {
                     let items = client.backups(database_id).list().items();
                     total += items
@@ -50,7 +54,10 @@ fn main() -> ExitCode {
                 }
             }
             "hand" => {
-                let http = reqwest::Client::new();
+                let http = reqwest::Client::builder()
+                    .user_agent(BENCH_USER_AGENT)
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 for _ in 0..rounds {
                     total += hand_written_listing(&http, url, token, database_id)
                         .await
