@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use chrono::Utc;
+use futures::stream::BoxStream;
 use futures::{StreamExt as _, TryStreamExt as _};
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{AuthScheme, Backup, Client, RetryPolicy};
+use uuid::Uuid;
 
 use crate::cli::{
     AuthSchemeArg, CheckArgs, CreateArgs, DeleteArgs, Format, Global, LatestArgs, ListArgs, SingleFormat,
@@ -55,41 +57,35 @@ pub async fn list(global: &Global, args: ListArgs, counters: Arc<Counters>) -> R
     let mut errors = Vec::new();
 
     // A table is read by a person: one database after another. Machine formats interleave.
-    if format == Format::Table || args.database_ids.len() == 1 {
-        for database_id in &args.database_ids {
-            let mut list = client.backups(*database_id).list();
-            if let Some(start) = args.start_after {
-                list = list.start_after(start);
-            }
-            if let Some(limit) = args.limit {
-                list = list.max_items(limit);
-            }
-            let mut items = list.items();
-            while let Some(item) = items.next().await {
-                match item {
-                    Ok(backup) => {
-                        writer.write(*database_id, &backup)?;
-                        counters.items.fetch_add(1, Relaxed);
+    let mut items: BoxStream<'static, Result<(Uuid, Backup), qovery_backups::Error>> =
+        if format == Format::Table || args.database_ids.len() == 1 {
+            let (start_after, limit) = (args.start_after, args.limit);
+            futures::stream::iter(args.database_ids)
+                .flat_map(move |database_id| {
+                    let mut list = client.backups(database_id).list();
+                    if let Some(start) = start_after {
+                        list = list.start_after(start);
                     }
-                    Err(e) => errors.push(e),
-                }
+                    if let Some(limit) = limit {
+                        list = list.max_items(limit);
+                    }
+                    list.items().map(move |item| item.map(|backup| (database_id, backup)))
+                })
+                .boxed()
+        } else {
+            let mut many = client.list_many(args.database_ids).concurrency(usize::from(args.concurrency));
+            if let Some(limit) = args.limit {
+                many = many.max_items_each(limit);
             }
-        }
-    } else {
-        let mut many =
-            client.list_many(args.database_ids.iter().copied()).concurrency(usize::from(args.concurrency));
-        if let Some(limit) = args.limit {
-            many = many.max_items_each(limit);
-        }
-        let mut items = many.items();
-        while let Some(item) = items.next().await {
-            match item {
-                Ok((database_id, backup)) => {
-                    writer.write(database_id, &backup)?;
-                    counters.items.fetch_add(1, Relaxed);
-                }
-                Err(e) => errors.push(e),
+            many.items().boxed()
+        };
+    while let Some(item) = items.next().await {
+        match item {
+            Ok((database_id, backup)) => {
+                writer.write(database_id, &backup)?;
+                counters.items.fetch_add(1, Relaxed);
             }
+            Err(e) => errors.push(e),
         }
     }
     writer.finish()?;
@@ -122,8 +118,7 @@ pub async fn latest(global: &Global, args: LatestArgs) -> Result<Outcome, Failur
 
 pub async fn create(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let backup =
-        client.backups(args.database_id).create(args.name, args.message).await.map_err(Failure::one)?;
+    let backup = client.backups(args.database_id).create(args.name, args.message).await?;
     let mut out = io::stdout().lock();
     match args.output {
         SingleFormat::Json => {
@@ -145,7 +140,7 @@ pub async fn create(global: &Global, args: CreateArgs) -> Result<Outcome, Failur
 
 pub async fn delete(global: &Global, args: DeleteArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    client.backups(args.database_id).delete(args.backup_id).await.map_err(Failure::one)?;
+    client.backups(args.database_id).delete(args.backup_id).await?;
     writeln!(io::stdout().lock(), "deleted backup {} of database {}", args.backup_id, args.database_id)?;
     Ok(Outcome::Success)
 }
@@ -223,16 +218,9 @@ pub async fn check(global: &Global, args: CheckArgs) -> Result<Outcome, Failure>
     }
 }
 
-impl Failure {
-    fn one(error: qovery_backups::Error) -> Failure {
-        Failure::Api(vec![error])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
 
     fn backup_with(status: Option<&str>) -> Backup {
         let status = status.map(|s| {
