@@ -62,8 +62,8 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct BackupPaginatedResponseList {
-        pub page: i64,
-        pub page_size: i64,
+        pub page: f64,
+        pub page_size: f64,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Backup>,
     }
@@ -139,8 +139,8 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct PaginationData {
-        pub page: i64,
-        pub page_size: i64,
+        pub page: f64,
+        pub page_size: f64,
     }
     impl PaginationData {
         pub fn builder() -> builder::PaginationData {
@@ -438,8 +438,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct BackupPaginatedResponseList {
-            page: ::std::result::Result<i64, ::std::string::String>,
-            page_size: ::std::result::Result<i64, ::std::string::String>,
+            page: ::std::result::Result<f64, ::std::string::String>,
+            page_size: ::std::result::Result<f64, ::std::string::String>,
             results: ::std::result::Result<
                 ::std::vec::Vec<super::Backup>,
                 ::std::string::String,
@@ -457,7 +457,7 @@ pub mod types {
         impl BackupPaginatedResponseList {
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -469,7 +469,7 @@ pub mod types {
             }
             pub fn page_size<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_size = value
@@ -696,8 +696,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PaginationData {
-            page: ::std::result::Result<i64, ::std::string::String>,
-            page_size: ::std::result::Result<i64, ::std::string::String>,
+            page: ::std::result::Result<f64, ::std::string::String>,
+            page_size: ::std::result::Result<f64, ::std::string::String>,
         }
         impl ::std::default::Default for PaginationData {
             fn default() -> Self {
@@ -710,7 +710,7 @@ pub mod types {
         impl PaginationData {
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -722,7 +722,7 @@ pub mod types {
             }
             pub fn page_size<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_size = value
@@ -2708,6 +2708,7 @@ Version: 1.0.4*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::hooks::Limits,
 }
 impl Client {
     /// Create a new client.
@@ -2715,7 +2716,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::hooks::Limits) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -2723,7 +2724,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -2731,14 +2732,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::hooks::Limits,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::hooks::Limits> for Client {
     fn api_version() -> &'static str {
         "1.0.4"
     }
@@ -2748,11 +2754,17 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::hooks::Limits {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::hooks::Limits>,
+    {}
+};
 impl Client {
     /**List database  backups
 

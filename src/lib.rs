@@ -13,7 +13,7 @@
 //! # async fn run() -> Result<(), qovery_backups_api::Error<qovery_backups_api::ByteStream>> {
 //! use qovery_backups_api::Client;
 //!
-//! let client = Client::new("https://api.qovery.com");
+//! let client = Client::new("https://api.qovery.com", qovery_backups_api::Limits::default());
 //! let database_id: uuid::Uuid = "3c90c3cc-0d44-4b50-8888-8dd25736052a".parse().unwrap();
 //! let page = client.list_database_backup().database_id(database_id).send().await?;
 //! for backup in &page.results {
@@ -26,3 +26,6 @@
 #![allow(missing_docs, clippy::all)] // generated code: its docs come from openapi.yaml
 
 include!(concat!(env!("OUT_DIR"), "/qovery_backups_api.rs"));
+
+mod hooks;
+pub use hooks::{Limits, ResponseTooLarge, DEFAULT_MAX_RESPONSE_BYTES};

@@ -6,7 +6,7 @@ use qovery_backups_api::types::{
     self, Backup, ServiceActionEnum, ServiceActionStatusEnum, ServiceDeploymentStatusEnum,
     ServiceStepMetricNameEnum, ServiceSubActionEnum, StateEnum, StepMetricStatusEnum,
 };
-use qovery_backups_api::{ByteStream, Client, Error, ResponseValue};
+use qovery_backups_api::{ByteStream, Client, Error, Limits, ResponseValue};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -72,7 +72,7 @@ async fn list_parses(body: Value) -> types::BackupPaginatedResponseList {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
     client
         .list_database_backup()
         .database_id(database_id())
@@ -105,7 +105,7 @@ async fn list_sends_start_id_only_when_given() {
         .expect(2)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
     let start_id: Uuid = BACKUP_ID.parse().unwrap();
 
     client.list_database_backup().database_id(database_id()).send().await.unwrap();
@@ -131,7 +131,7 @@ async fn create_sends_exactly_name_and_message_and_parses_201_backup() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
 
     let response = client
         .add_backup_database()
@@ -165,7 +165,7 @@ async fn delete_handles_204() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
 
     let response = client
         .remove_database_backup()
@@ -271,7 +271,7 @@ async fn unknown_object_fields_are_ignored_at_every_level() {
 
     let expected: Backup = serde_json::from_value(full_backup()).unwrap();
     assert_eq!(parsed.results, vec![expected]);
-    assert_eq!((parsed.page, parsed.page_size), (1, 20));
+    assert_eq!((parsed.page, parsed.page_size), (1.0, 20.0));
 }
 
 #[tokio::test]
@@ -303,7 +303,7 @@ async fn missing_optional_fields_parse() {
 
     let no_results = list_parses(json!({"page": 2, "page_size": 20})).await;
     assert!(no_results.results.is_empty());
-    assert_eq!(no_results.page, 2);
+    assert_eq!(no_results.page, 2.0);
 }
 
 #[tokio::test]
@@ -328,7 +328,7 @@ fn client_with_token(base_url: &str, sensitive: bool) -> Client {
     let mut headers = HeaderMap::new();
     headers.insert(AUTHORIZATION, value);
     let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
-    Client::new_with_client(base_url, http)
+    Client::new_with_client(base_url, http, Limits::default())
 }
 
 fn assert_no_secret(what: &str, rendered: &[String]) {
@@ -420,7 +420,7 @@ async fn error_body_is_available_raw_with_its_status() {
         .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html"))
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
 
     let not_found = client.list_database_backup().database_id(database_id()).send().await.unwrap_err();
     let not_found = into_error_response(not_found);
@@ -454,7 +454,7 @@ async fn too_many_requests_keeps_retry_after() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri());
+    let client = Client::new(&server.uri(), Limits::default());
 
     let error = client
         .remove_database_backup()

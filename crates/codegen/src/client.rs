@@ -1,6 +1,6 @@
 //! The Rust client: progenitor's output plus the open enums, formatted.
 
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use serde_json::Value;
 
 use crate::open_enums;
@@ -14,6 +14,10 @@ const BANNER: &str = "\
 /// Where the open enums live in the generated crate; progenitor refers to them by this path.
 const TYPES_PATH: &str = "crate::types";
 
+/// The hand-written settings every generated `Client` carries (`src/hooks.rs` of the generated
+/// crate).
+const INNER_TYPE: &str = "crate::hooks::Limits";
+
 pub(crate) fn generate(spec: &Spec) -> Result<String, SpecError> {
     let enums = spec.string_enums();
     let openapi = spec_for_progenitor(spec)?.openapi()?;
@@ -23,7 +27,12 @@ pub(crate) fn generate(spec: &Spec) -> Result<String, SpecError> {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Every answer goes through the hand-written `exec` hook of the generated crate
+        // (src/hooks.rs), which bounds how much of a body is read. `Expected` makes a missing
+        // hook a compile error rather than a silent fall-back to unbounded reads.
+        .with_inner_type(INNER_TYPE.parse().expect("a Rust path"))
+        .with_hooks(HooksMode::Expected);
     // progenitor's enums are closed: an unknown value fails the whole response. Qovery adds enum
     // values without notice, so every string enum is replaced by an open one emitted below.
     for e in &enums {

@@ -100,17 +100,17 @@ pub async fn hand_written_listing(
     let mut start_id: Option<Uuid> = None;
     let mut count = 0u64;
     loop {
-        let mut request = http
-            .get(&url)
-            .header(AUTHORIZATION, &authorization)
-            .header(ACCEPT, "application/json")
-            .header("api-version", <qovery_backups_api::Client as ClientInfo<()>>::api_version());
+        let mut request =
+            http.get(&url).header(AUTHORIZATION, &authorization).header(ACCEPT, "application/json").header(
+                "api-version",
+                <qovery_backups_api::Client as ClientInfo<qovery_backups_api::Limits>>::api_version(),
+            );
         if let Some(start_id) = start_id {
             request = request.query(&[("startId", start_id)]);
         }
         let page: BackupPaginatedResponseList = request.send().await?.error_for_status()?.json().await?;
         count += page.results.len() as u64;
-        let short = (page.results.len() as i64) < page.page_size;
+        let short = (page.results.len() as f64) < page.page_size;
         match page.results.last() {
             Some(last) if !short => start_id = Some(last.id),
             _ => return Ok(count),

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod hint;
 mod observe;
 mod output;
 
@@ -96,6 +97,8 @@ fn report(failure: Failure, verbose: u8) -> ExitCode {
         Failure::Api(errors) => {
             let mut code = 1;
             for error in &errors {
+                // Display is one line of what failed; each cause is reached through source(),
+                // so printing the chain repeats nothing.
                 let _ = writeln!(stderr, "error: {error}");
                 if verbose > 0 {
                     let mut cause = std::error::Error::source(error);
@@ -103,6 +106,9 @@ fn report(failure: Failure, verbose: u8) -> ExitCode {
                         let _ = writeln!(stderr, "  caused by: {c}");
                         cause = c.source();
                     }
+                }
+                if let Some(hint) = hint::for_error(error) {
+                    let _ = writeln!(stderr, "hint: {hint}");
                 }
                 if matches!(error, qovery_backups::Error::Config { .. }) {
                     code = 2;

@@ -159,7 +159,7 @@ async fn items_received_are_written_before_the_error() {
     assert_eq!(array.len(), 20, "the first page was written");
     let message = stderr(&output);
     assert!(message.starts_with("error: "), "{message}");
-    assert!(message.contains("start_after("), "says where to resume: {message}");
+    assert!(message.contains("--start-after"), "says where to resume: {message}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,8 +170,11 @@ async fn a_wrong_token_exits_1_after_one_request_naming_the_fix() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(server.requests().len(), 1);
     let message = stderr(&output);
-    assert_eq!(message.lines().count(), 1, "one line: {message}");
-    for needle in ["error: ", "401", "QOVERY_API_TOKEN", "QOVERY_CLI_ACCESS_TOKEN", "Token", "Bearer"] {
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 2, "what failed, then what to do: {message}");
+    assert!(lines[0].starts_with("error: ") && lines[0].contains("401"), "{message}");
+    assert!(lines[1].starts_with("hint: "), "{message}");
+    for needle in ["QOVERY_API_TOKEN", "QOVERY_CLI_ACCESS_TOKEN", "Token", "Bearer"] {
         assert!(message.contains(needle), "{needle}: {message}");
     }
     assert!(!message.contains("wrong-token"));

@@ -14,7 +14,7 @@ use axum::routing::{delete, get};
 use chrono::Utc;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use qovery_backups_api::types::{ApiError, BackupPaginatedResponseList, BackupRequest};
+use qovery_backups_api::types::{ApiError, BackupRequest};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -52,6 +52,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), pipeline))
         .with_state(shared)
+}
+
+/// A page as the API writes it (see `list`).
+#[derive(serde::Serialize)]
+struct PageBody<'a> {
+    page: i64,
+    page_size: usize,
+    results: &'a [qovery_backups_api::types::Backup],
 }
 
 /// An `{"status", "detail"}` answer, the body Qovery sends with every error.
@@ -131,22 +139,13 @@ async fn list(
     };
     let page = lock(&shared.store).page(database_id, cursor, shared.page_size);
     match page {
-        Ok(page) => {
-            let body = BackupPaginatedResponseList {
-                page: page.page,
-                page_size: i64::try_from(shared.page_size).unwrap_or(i64::MAX),
-                results: page.results,
-            };
-            if body.results.is_empty() {
-                // The generated type skips an empty `results`; the API always sends the key.
-                json_response(
-                    StatusCode::OK,
-                    &json!({"page": body.page, "page_size": body.page_size, "results": []}),
-                )
-            } else {
-                json_response(StatusCode::OK, &body)
-            }
-        }
+        // Not the generated `BackupPaginatedResponseList`: its `page` and `page_size` are
+        // `number`s (f64), which serde writes as `20.0`, while the API writes whole counts as
+        // `20`. `results` is always present, as the API sends it even when empty.
+        Ok(page) => json_response(
+            StatusCode::OK,
+            &PageBody { page: page.page, page_size: shared.page_size, results: &page.results },
+        ),
         Err(e) => store_error(e),
     }
 }

@@ -54,7 +54,7 @@
 //!     .json()
 //!     .await?;
 //!
-//! assert_eq!((page.page, page.page_size, page.results.len()), (1, 20, 20));
+//! assert_eq!((page.page, page.page_size, page.results.len()), (1.0, 20.0, 20));
 //! assert_eq!(page.results[0], server.backups(database)[0]); // newest first
 //! assert_eq!(server.requests()[0].status, Some(200));
 //! # Ok(())

@@ -35,8 +35,8 @@ async fn first_page_is_the_newest_backups_with_page_metadata() {
     let server = start(MockConfig::default()).await;
     let database = server.database_ids()[0];
     let first = page(&server, database, None).await;
-    assert_eq!(first.page, 1);
-    assert_eq!(first.page_size, 20);
+    assert_eq!(first.page, 1.0);
+    assert_eq!(first.page_size, 20.0);
     assert_eq!(first.results.len(), 20);
     assert_eq!(first.results[..], server.backups(database)[..20]);
 }
@@ -56,8 +56,8 @@ async fn paging_visits_every_backup_once_newest_first_at_every_page_boundary() {
         let expected_pages = count / 20 + 1 + usize::from(count % 20 != 0);
         assert_eq!(pages.len(), expected_pages, "{count} backups");
         for (index, page) in pages.iter().enumerate() {
-            assert_eq!(page.page, index as i64 + 1, "{count} backups, page {index}");
-            assert_eq!(page.page_size, 20);
+            assert_eq!(page.page, index as f64 + 1.0, "{count} backups, page {index}");
+            assert_eq!(page.page_size, 20.0);
         }
         assert!(pages.last().unwrap().results.is_empty());
         let listed: Vec<_> = pages.into_iter().flat_map(|p| p.results).collect();
@@ -85,7 +85,7 @@ async fn page_after_the_last_backup_is_empty() {
     let oldest = server.backups(database).last().unwrap().id;
     let after = page(&server, database, Some(oldest)).await;
     assert!(after.results.is_empty());
-    assert_eq!(after.page, 4, "after pages of 20, 20 and 5");
+    assert_eq!(after.page, 4.0, "after pages of 20, 20 and 5");
 }
 
 #[tokio::test]
@@ -95,7 +95,7 @@ async fn start_id_in_the_middle_of_a_page_starts_right_after_it() {
     let all = server.backups(database);
     let after = page(&server, database, Some(all[4].id)).await;
     assert_eq!(after.results[..], all[5..25]);
-    assert_eq!(after.page, 2, "5 backups came before: a partial first page");
+    assert_eq!(after.page, 2.0, "5 backups came before: a partial first page");
 }
 
 #[tokio::test]
@@ -106,7 +106,7 @@ async fn page_size_is_configurable() {
     let pages = all_pages(&server, database).await;
     let sizes: Vec<_> = pages.iter().map(|p| p.results.len()).collect();
     assert_eq!(sizes, [7, 7, 1, 0]);
-    assert!(pages.iter().all(|p| p.page_size == 7));
+    assert!(pages.iter().all(|p| p.page_size == 7.0));
 }
 
 #[tokio::test]

@@ -1,15 +1,13 @@
 //! The operations on one database's backups.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use qovery_backups_api::types::{Backup, BackupRequest};
 use uuid::Uuid;
 
-use crate::error::TransportKind;
-use crate::pagination::{fetch, fetch_once};
-use crate::response::translate;
-use crate::{Client, Error, ListRequest, Operation, retry};
+use crate::pagination::fetch;
+use crate::retry::{self, Resend};
+use crate::{Client, Error, ListRequest, Operation};
 
 /// The backups of one database: list, create, delete. Get one from [`Client::backups`].
 ///
@@ -45,8 +43,12 @@ impl Backups {
 
     /// The newest backup, or `None` when the database has none.
     pub async fn latest(&self) -> Result<Option<Backup>, Error> {
-        let page = fetch(&self.client, self.database_id, None).await?;
+        let page = fetch(&self.client, self.first_page(), None).await?;
         Ok(page.results.into_iter().next())
+    }
+
+    fn first_page(&self) -> Operation {
+        Operation::List { database_id: self.database_id, after: None }
     }
 
     /// Asks Qovery to back the database up now, and returns the new backup (state `QUEUED`).
@@ -63,49 +65,43 @@ impl Backups {
         // What exists before the first attempt, so reconciliation can tell a backup made by
         // that attempt from an older one with the same name. Ids, not clocks: the server's
         // clock and ours need not agree.
-        let before: HashSet<Uuid> =
-            fetch(&self.client, self.database_id, None).await?.results.into_iter().map(|b| b.id).collect();
-        let maybe_created = AtomicBool::new(false);
+        let before: HashSet<Uuid> = fetch(&self.client, self.first_page(), None)
+            .await
+            .map_err(|e| e.during(operation))?
+            .results
+            .into_iter()
+            .map(|b| b.id)
+            .collect();
+        let wire = self.client.wire();
 
-        retry::run(&self.client.inner.retry, self.client.inner.timeout, operation, |attempt| {
-            let request = &request;
-            let before = &before;
-            let maybe_created = &maybe_created;
+        retry::run(&self.client.retry_settings(), operation, Resend::AfterChecking, |attempt| {
+            let (request, before) = (&request, &before);
             async move {
-                if maybe_created.load(Relaxed) {
-                    if let Some(found) = self.find_created(request, before).await? {
-                        tracing::info!(attempt, backup_id = %found.id, "found the backup an earlier attempt created");
-                        return Ok(found);
-                    }
-                    maybe_created.store(false, Relaxed);
+                if attempt.earlier_may_have_applied
+                    && let Some(found) = self.find_created(request, before).await.map_err(|e| e.during(operation))?
+                {
+                    tracing::info!(attempt = attempt.number, backup_id = %found.id, "found the backup an earlier attempt created");
+                    return Ok(found);
                 }
-                let sent = self.client.api().add_backup_database().database_id(self.database_id).body(request.clone());
-                // Set before sending: an attempt cut by the timeout is dropped mid-flight and never
-                // reaches the bookkeeping below, yet the server may have acted on it.
-                maybe_created.store(true, Relaxed);
-                match sent.send().await {
-                    Ok(created) => Ok(created.into_inner()),
-                    Err(e) => {
-                        let error = translate::<Backup>(&self.client, operation, e).await;
-                        maybe_created.store(may_have_been_applied(&error), Relaxed);
-                        Err(error)
-                    }
-                }
+                wire.create(self.database_id, request).await
             }
         })
         .await
     }
 
     /// A backup that matches `request` and was not in `before`, looking newest first until the
-    /// listing reaches the backups that existed before.
+    /// listing reaches the backups that existed before. One attempt per page: the create's own
+    /// retry loop retries the whole check.
     async fn find_created(
         &self,
         request: &BackupRequest,
         before: &HashSet<Uuid>,
     ) -> Result<Option<Backup>, Error> {
+        let wire = self.client.wire();
         let mut start = None;
         loop {
-            let page = fetch_once(&self.client, self.database_id, start).await?;
+            let operation = Operation::List { database_id: self.database_id, after: start };
+            let page = wire.list_page(operation, start).await?;
             let Some(last) = page.results.last().map(|b| b.id) else { return Ok(None) };
             let mut reached_old = false;
             for backup in page.results {
@@ -128,46 +124,16 @@ impl Backups {
     /// retry answers 404, the delete has succeeded.
     pub async fn delete(&self, backup_id: Uuid) -> Result<(), Error> {
         let operation = Operation::Delete { database_id: self.database_id, backup_id };
-        let maybe_deleted = AtomicBool::new(false);
-        retry::run(&self.client.inner.retry, self.client.inner.timeout, operation, |attempt| {
-            let maybe_deleted = &maybe_deleted;
-            async move {
-                let earlier_may_have_deleted = maybe_deleted.load(Relaxed);
-                // Set before sending: an attempt cut by the timeout is dropped mid-flight and
-                // never reaches the bookkeeping below, yet the server may have acted on it.
-                maybe_deleted.store(true, Relaxed);
-                let sent = self
-                    .client
-                    .api()
-                    .remove_database_backup()
-                    .database_id(self.database_id)
-                    .backup_id(backup_id);
-                match sent.send().await {
-                    Ok(_) => Ok(()),
-                    Err(e) => {
-                        let error = translate::<()>(&self.client, operation, e).await;
-                        if error.is_not_found() && earlier_may_have_deleted {
-                            tracing::info!(attempt, "an earlier attempt deleted the backup");
-                            return Ok(());
-                        }
-                        maybe_deleted
-                            .store(earlier_may_have_deleted || may_have_been_applied(&error), Relaxed);
-                        Err(error)
-                    }
+        let wire = self.client.wire();
+        retry::run(&self.client.retry_settings(), operation, Resend::AsIs, |attempt| async move {
+            match wire.delete(self.database_id, backup_id).await {
+                Err(error) if error.is_not_found() && attempt.earlier_may_have_applied => {
+                    tracing::info!(attempt = attempt.number, "an earlier attempt deleted the backup");
+                    Ok(())
                 }
+                outcome => outcome,
             }
         })
         .await
-    }
-}
-
-/// Whether the server may have acted on a request that failed this way. Only a request that
-/// certainly was not acted on (never connected, throttled, a 4xx) is safe to send again blindly.
-fn may_have_been_applied(error: &Error) -> bool {
-    match error {
-        Error::Transport { kind, .. } => *kind != TransportKind::Connect,
-        Error::Timeout { .. } | Error::Decode { .. } => true,
-        Error::Api { status, .. } => status.is_server_error(),
-        _ => false,
     }
 }

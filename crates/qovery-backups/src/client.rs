@@ -5,12 +5,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use qovery_backups_api::ClientInfo as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::auth::{AuthScheme, authorization};
-use crate::{Backups, Error, ListMany, RetryPolicy};
+use crate::observe::{Observer, Observers};
+use crate::redact::Redactor;
+use crate::wire::Wire;
+use crate::{Backups, Error, ListMany, RetryPolicy, retry};
 
 /// Qovery's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
@@ -41,15 +45,17 @@ pub const BASE_URL_ENV_VAR: &str = "QOVERY_API_URL";
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<ClientRef>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) api: qovery_backups_api::Client,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
-    pub(crate) base_url: String,
-    token: SecretString,
+/// What every clone shares. Private: other modules ask the client through its methods.
+struct ClientRef {
+    api: qovery_backups_api::Client,
+    retry: RetryPolicy,
+    timeout: Duration,
+    base_url: String,
+    redactor: Redactor,
+    observers: Observers,
 }
 
 impl Client {
@@ -112,13 +118,22 @@ impl Client {
         self.inner.timeout
     }
 
-    /// Removes the token from text that came from the server (it could echo a header back).
-    /// A token too short to be told apart from ordinary words is left alone: no real Qovery
-    /// token is that short, and redacting every `t` in a message would destroy it.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        const SHORTEST_REDACTED: usize = 8;
-        let token = self.inner.token.expose_secret().trim();
-        if token.len() < SHORTEST_REDACTED { text.to_owned() } else { text.replace(token, "[redacted]") }
+    /// What the retry loop needs: the policy, the per-attempt timeout, the observer.
+    pub(crate) fn retry_settings(&self) -> retry::Settings<'_> {
+        retry::Settings {
+            policy: &self.inner.retry,
+            timeout: self.inner.timeout,
+            observers: &self.inner.observers,
+        }
+    }
+
+    /// The HTTP calls, one attempt each.
+    pub(crate) fn wire(&self) -> Wire<'_> {
+        Wire::new(&self.inner.api, &self.inner.redactor)
+    }
+
+    pub(crate) fn observers(&self) -> &Observers {
+        &self.inner.observers
     }
 }
 
@@ -129,6 +144,8 @@ impl fmt::Debug for Client {
             .field("token", &"[redacted]")
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("max_response_bytes", &self.inner.api.inner().get_max_response_bytes())
+            .field("observer", &self.inner.observers)
             .finish()
     }
 }
@@ -159,6 +176,9 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     allow_insecure_http: bool,
     user_agent: Option<String>,
+    max_response_bytes: Option<u64>,
+    observer: Option<Arc<dyn Observer>>,
+    token_from_env: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -221,6 +241,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes of one answer that are read, 8 MiB by default
+    /// ([`DEFAULT_MAX_RESPONSE_BYTES`](qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES)). A page
+    /// of 20 backups is tens of kilobytes; a larger answer comes from a misbehaving proxy or
+    /// server and fails with [`Error::TooLarge`] without being buffered past the limit.
+    pub fn max_response_bytes(mut self, max: u64) -> Self {
+        self.max_response_bytes = Some(max);
+        self
+    }
+
+    /// Receives typed events (attempts, retries, pages) for progress displays and metrics.
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
     /// Replaces the `User-Agent` (`qovery-backups/<version>` by default).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -231,6 +266,7 @@ impl ClientBuilder {
     /// [`Client::from_env`]).
     pub fn from_env(mut self) -> Self {
         if self.token.is_none() {
+            self.token_from_env = true;
             self.token = TOKEN_ENV_VARS
                 .iter()
                 .filter_map(|name| std::env::var(name).ok())
@@ -246,53 +282,88 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.filter(|t| !t.expose_secret().trim().is_empty()).ok_or_else(|| {
-            Error::config(format!(
-                "no API token: set {} (or {}) to an organization API token from the Qovery console",
-                TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
-            ))
+            // Said in the terms the caller used: the builder, or the environment.
+            if self.token_from_env {
+                Error::config(format!(
+                    "no API token: {} and {} are unset or empty",
+                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
+                ))
+            } else {
+                Error::config("no API token was given (ClientBuilder::token)")
+            }
         })?;
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let base_url = base_url.trim().trim_end_matches('/').to_owned();
-        check_base_url(&base_url, self.allow_insecure_http)?;
+        let base_url = check_base_url(base_url.trim().trim_end_matches('/'), self.allow_insecure_http)?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::config(
+                "the per-attempt timeout is zero, so every attempt would time out at once",
+            ));
+        }
 
         let scheme = self.auth_scheme.unwrap_or_else(|| AuthScheme::detect(token.expose_secret()));
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, authorization(&token, scheme)?);
         let user_agent =
             self.user_agent.unwrap_or_else(|| format!("qovery-backups/{}", env!("CARGO_PKG_VERSION")));
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).min(timeout))
             // Redirects would carry the token to wherever they point.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::config(format!("cannot set up HTTP: {e}")))?;
+            .redirect(reqwest::redirect::Policy::none());
+        if base_url.scheme() == "http" {
+            // Plain HTTP through a proxy would hand the proxy the token in clear; the URL was
+            // allowed only because it stays on this machine (or the caller said so), so go
+            // there directly. Over https a proxy sees only a CONNECT tunnel.
+            http = http.no_proxy();
+        }
+        let http = http.build().map_err(|e| Error::config(format!("cannot set up HTTP: {e}")))?;
+        let mut limits = qovery_backups_api::Limits::default();
+        if let Some(max) = self.max_response_bytes {
+            limits = limits.max_response_bytes(max);
+        }
+        let base_url = base_url.as_str().trim_end_matches('/').to_owned();
 
         Ok(Client {
-            inner: Arc::new(Inner {
-                api: qovery_backups_api::Client::new_with_client(&base_url, http),
+            inner: Arc::new(ClientRef {
+                api: qovery_backups_api::Client::new_with_client(&base_url, http, limits),
                 retry: self.retry,
                 timeout,
                 base_url,
-                token,
+                redactor: Redactor::new(token),
+                observers: Observers::new(self.observer),
             }),
         })
     }
 }
 
-fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error> {
+/// The base URL, if it is one the token may be sent to. Errors never repeat the URL whole: it
+/// could hold a password.
+fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::Url, Error> {
     let url = reqwest::Url::parse(base_url).map_err(|e| {
-        Error::config(format!("base URL `{base_url}` is not a URL ({e}); use e.g. {DEFAULT_BASE_URL}"))
+        Error::config(format!("the base URL is not a URL ({e}); it looks like {DEFAULT_BASE_URL}"))
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // reqwest would send these as `Authorization: Basic`, replacing the token.
+        return Err(Error::config(
+            "the base URL holds a user name or password, which would replace the token; remove them",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(
+            "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths; remove it",
+        ));
+    }
+    let host = url.host_str().unwrap_or("");
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_insecure_http || is_loopback(&url) => Ok(()),
+        "https" => Ok(url),
+        "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
         "http" => Err(Error::config(format!(
-            "refusing to send the token in clear to `{base_url}`: use https, or allow plain HTTP explicitly"
+            "refusing to send the token in clear over http:// to {host}: use https, or allow plain HTTP \
+             explicitly (ClientBuilder::allow_insecure_http)"
         ))),
-        other => Err(Error::config(format!("base URL `{base_url}` has scheme `{other}`; use https"))),
+        other => Err(Error::config(format!("the base URL has scheme `{other}`; use https"))),
     }
 }
 
@@ -302,5 +373,51 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> String {
+        check_base_url(url, false).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn https_anywhere_and_http_on_loopback_only() {
+        assert!(check_base_url("https://api.qovery.com", false).is_ok());
+        for loopback in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"] {
+            assert!(check_base_url(loopback, false).is_ok(), "{loopback}");
+        }
+        assert!(refused("http://10.0.0.8").contains("allow_insecure_http"));
+        assert!(check_base_url("http://10.0.0.8", true).is_ok());
+        assert!(refused("ftp://api.qovery.com").contains("scheme `ftp`"));
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_repeating_them() {
+        let message = refused("http://user:s3cret-pass@127.0.0.1:8080");
+        assert!(message.contains("user name or password"), "{message}");
+        assert!(!message.contains("s3cret-pass") && !message.contains("user:"), "{message}");
+    }
+
+    #[test]
+    fn a_query_or_fragment_is_refused() {
+        assert!(refused("https://api.qovery.com/?token=x").contains("query or fragment"));
+        assert!(refused("https://api.qovery.com/#x").contains("query or fragment"));
+    }
+
+    #[test]
+    fn a_zero_timeout_is_a_configuration_error() {
+        let error = Client::builder().token("qov_0123456789").timeout(Duration::ZERO).build().unwrap_err();
+        assert!(error.is_config() && error.to_string().contains("timeout is zero"), "{error}");
+    }
+
+    #[test]
+    fn the_missing_token_is_named_in_the_callers_terms() {
+        let error = Client::builder().build().unwrap_err();
+        assert!(error.to_string().contains("ClientBuilder::token"), "{error}");
+        assert!(!error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
     }
 }

@@ -4,15 +4,18 @@
 //! this crate adds what automation needs:
 //!
 //! - **Pagination as streams**: [`ListRequest::items`] and [`ListRequest::pages`] follow the
-//!   API's `startId` cursor lazily, one request in flight, and end with
-//!   [`Error::PaginationLoop`] rather than looping if the server repeats itself. A failed
+//!   API's `startId` cursor lazily, one request in flight, never deliver a backup twice, end
+//!   with [`Error::PaginationLoop`] rather than looping if the server repeats itself, and
+//!   recover by themselves when the backup used as cursor is deleted mid-listing. A failed
 //!   listing says where to resume ([`Error::resume_after`]) with neither gaps nor repeats.
 //! - **Safe retries**: [`RetryPolicy`] retries only what can succeed next time, with
 //!   full-jitter backoff, `Retry-After`, a deadline and an optional shared [`RetryBudget`].
 //!   A create is never blindly re-sent: a create whose answer was lost is reconciled, so a
 //!   retry never leaves two backups.
 //! - **Errors a person can act on**: one [`Error`], with predicates, the server's `detail`,
-//!   and messages that say what to do.
+//!   a one-line message of what failed, and [`Error::hint`] for what to do.
+//! - **Bounded by default**: every answer is read up to a limit (8 MiB unless set), server
+//!   text in errors is redacted and stripped of control characters.
 //! - **Forward-compatible models**: every enum keeps values it does not know
 //!   (`Unrecognized`), so Qovery adding a state never breaks a listing.
 //! - **A token that does not leak**: not in `Debug`, errors or traces.
@@ -36,6 +39,7 @@
 //!
 //! Tracing: each operation runs in a span `operation` (`operation`, `database_id`), each
 //! attempt in a span `attempt` (`attempt`, `status`), and each retry logs its delay and reason.
+//! Programs that count (progress lines, metrics) get typed [`Event`]s through an [`Observer`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -44,21 +48,33 @@ mod backups;
 mod client;
 mod error;
 mod list_many;
+mod observe;
 mod operation;
 mod pagination;
-mod response;
+mod redact;
 mod retry;
+mod stream;
+mod wire;
 
 pub use auth::AuthScheme;
 pub use backups::Backups;
+/// Timestamps of backups.
+pub use chrono::{DateTime, Utc};
 pub use client::{
     BASE_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
 pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
+pub use observe::{Event, Observer};
 pub use operation::Operation;
-pub use pagination::{BackupPage, Items, ListRequest, Pages};
+pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};
+pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
+/// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
+pub use reqwest::StatusCode;
 pub use retry::{RetryBudget, RetryPolicy};
+pub use stream::ListStream;
+/// Ids of databases and backups.
+pub use uuid::Uuid;
 
 /// The generated low-level crate, re-exported so users need not depend on it separately.
 pub use qovery_backups_api as api;

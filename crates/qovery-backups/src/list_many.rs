@@ -1,13 +1,13 @@
 //! Several databases listed at once.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::stream::{BoxStream, Stream, StreamExt as _};
+use futures::stream::StreamExt as _;
 use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
-use crate::{Client, Error};
+use crate::{Client, ListStream};
+
+/// The stream from [`ListMany::items`]: each backup with its database.
+pub type ManyItems = ListStream<(Uuid, Backup)>;
 
 /// Lists several databases with bounded concurrency. Get one from [`Client::list_many`].
 #[derive(Debug, Clone)]
@@ -51,24 +51,6 @@ impl ListMany {
                 .items()
                 .map(move |item| item.map(|backup| (database_id, backup)))
         });
-        ManyItems { inner: listings.flatten_unordered(self.concurrency).boxed() }
-    }
-}
-
-/// The stream from [`ListMany::items`].
-pub struct ManyItems {
-    inner: BoxStream<'static, Result<(Uuid, Backup), Error>>,
-}
-
-impl Stream for ManyItems {
-    type Item = Result<(Uuid, Backup), Error>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-impl std::fmt::Debug for ManyItems {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ManyItems { .. }")
+        ListStream::new(listings.flatten_unordered(self.concurrency))
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 /// use qovery_backups::Operation;
 ///
 /// let database_id = uuid::Uuid::nil();
-/// let op = Operation::List { database_id };
+/// let op = Operation::List { database_id, after: None };
 /// assert_eq!(op.to_string(), format!("listing the backups of database {database_id}"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,6 +20,9 @@ pub enum Operation {
     List {
         /// The database.
         database_id: Uuid,
+        /// Where the listing stood: the last backup it had delivered, `None` at the start. This
+        /// is the page's `startId`, except while a listing recovers from a deleted cursor.
+        after: Option<Uuid>,
     },
     /// `POST /database/{databaseId}/backup`.
     Create {
@@ -39,7 +42,7 @@ impl Operation {
     /// The database the call was about.
     pub fn database_id(&self) -> Uuid {
         match *self {
-            Operation::List { database_id }
+            Operation::List { database_id, .. }
             | Operation::Create { database_id }
             | Operation::Delete { database_id, .. } => database_id,
         }
@@ -62,7 +65,11 @@ impl Operation {
         }
     }
 
-    /// Whether sending the call twice has the same effect as sending it once.
+    /// Whether sending the call twice has the same effect as sending it once. The retry loop
+    /// re-sends a call that may have been applied only when it is idempotent, or when the
+    /// caller first checks what the earlier attempt did (as [`Backups::create`] does).
+    ///
+    /// [`Backups::create`]: crate::Backups::create
     pub fn is_idempotent(&self) -> bool {
         !matches!(self, Operation::Create { .. })
     }
@@ -71,7 +78,7 @@ impl Operation {
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Operation::List { database_id } => write!(f, "listing the backups of database {database_id}"),
+            Operation::List { database_id, .. } => write!(f, "listing the backups of database {database_id}"),
             Operation::Create { database_id } => write!(f, "creating a backup of database {database_id}"),
             Operation::Delete { database_id, backup_id } => {
                 write!(f, "deleting backup {backup_id} of database {database_id}")

@@ -2,19 +2,32 @@
 //!
 //! The API pages newest first; `startId` is the id of the last backup already seen. There is
 //! no total and no next link, so the listing ends on an empty page or on one shorter than the
-//! `page_size` the server reports.
+//! `page_size` the server reports. This module holds only the cursor logic; the HTTP call is
+//! [`Wire::list_page`](crate::wire::Wire::list_page), retried by [`retry::run`].
+//!
+//! Two defences against a server that is wrong rather than down:
+//! - **Repeats.** Every id delivered is remembered, exactly, up to [`EXACT_SEEN_LIMIT`] ids; a
+//!   backup sent again ends the listing with [`Error::PaginationLoop`] rather than being
+//!   delivered twice. Past the limit (a very long listing), memory stays flat: the cursors sent
+//!   and the previous page's ids are still checked, which catches a server that loops.
+//! - **A deleted cursor.** When the backup used as `startId` is deleted between two pages, the
+//!   API refuses the next page (400). The listing then asks again from the newest backup of the
+//!   previous page that still exists: the backups between it and the cursor are exactly the
+//!   deleted ones, so nothing is skipped and nothing comes twice.
 
 use std::collections::HashSet;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures::future::Either;
-use futures::stream::{BoxStream, Stream, StreamExt as _};
+use futures::stream::{self, StreamExt as _};
 use qovery_backups_api::types::{Backup, BackupPaginatedResponseList};
+use reqwest::StatusCode;
 use uuid::Uuid;
 
-use crate::response::translate;
-use crate::{Client, Error, Operation, retry};
+use crate::observe::Event;
+use crate::retry::{self, Resend};
+use crate::{Client, Error, ListStream, Operation};
+
+/// How many delivered ids a listing remembers exactly: about 3 MiB of memory at the limit.
+pub const EXACT_SEEN_LIMIT: usize = 100_000;
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +37,16 @@ pub struct BackupPage {
     pub database_id: Uuid,
     /// 1 for the first page of this listing, then 2, 3, …
     pub number: u64,
-    /// The page size the server reported.
-    pub page_size: i64,
+    /// The page size the server reported (0 when it reported none usable).
+    pub page_size: u64,
     /// The backups, newest first.
     pub backups: Vec<Backup>,
 }
+
+/// The stream of [`BackupPage`]s from [`ListRequest::pages`]. After an error it ends.
+pub type Pages = ListStream<BackupPage>;
+/// The stream of backups from [`ListRequest::items`]. After an error it ends.
+pub type Items = ListStream<Backup>;
 
 /// A listing not yet started: set its bounds, then take [`pages`](ListRequest::pages) or
 /// [`items`](ListRequest::items).
@@ -65,10 +83,20 @@ impl ListRequest {
         ListRequest { client, database_id, start_after: None, max_items: None, max_pages: None }
     }
 
-    /// Starts after this backup: the listing continues with the next older one. This is how
-    /// an interrupted listing resumes (see [`Error::resume_after`]).
-    pub fn start_after(mut self, backup_id: Uuid) -> Self {
-        self.start_after = Some(backup_id);
+    /// Starts after this backup: the listing continues with the next older one. `None` starts
+    /// at the newest backup. This is how an interrupted listing resumes: pass it what
+    /// [`Error::resume_after`] returned.
+    ///
+    /// ```no_run
+    /// # fn run(client: qovery_backups::Client, database_id: uuid::Uuid, error: qovery_backups::Error) {
+    /// if let Some(resume) = error.resume_after() {
+    ///     let rest = client.backups(database_id).list().start_after(resume).items();
+    /// #   drop(rest);
+    /// }
+    /// # }
+    /// ```
+    pub fn start_after(mut self, backup_id: impl Into<Option<Uuid>>) -> Self {
+        self.start_after = backup_id.into();
         self
     }
 
@@ -86,74 +114,70 @@ impl ListRequest {
 
     /// The listing page by page. The next page is requested only when this one has been taken.
     pub fn pages(self) -> Pages {
-        let state = Cursor {
-            list: self.clone(),
+        let cursor = Cursor {
             next_start: self.start_after,
+            previous_start: None,
             delivered: 0,
             pages: 0,
-            seen_cursors: HashSet::new(),
+            seen: Seen::default(),
             previous_page: Vec::new(),
             finished: false,
+            list: self,
         };
-        Pages { inner: futures::stream::unfold(state, Cursor::next).boxed() }
+        ListStream::new(stream::unfold(cursor, Cursor::next))
     }
 
     /// The listing backup by backup, newest first.
     pub fn items(self) -> Items {
-        let backups = self.pages().flat_map(|page| match page {
-            Ok(page) => Either::Left(futures::stream::iter(page.backups.into_iter().map(Ok))),
-            Err(e) => Either::Right(futures::stream::once(futures::future::ready(Err(e)))),
-        });
-        Items { inner: backups.boxed() }
+        ListStream::new(self.pages().flat_map(|page| {
+            let backups: Vec<Result<Backup, Error>> = match page {
+                Ok(page) => page.backups.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            stream::iter(backups)
+        }))
     }
 }
 
-/// The stream of [`BackupPage`]s from [`ListRequest::pages`]. After an error it ends.
-pub struct Pages {
-    inner: BoxStream<'static, Result<BackupPage, Error>>,
+/// The ids a listing has delivered: exactly up to [`EXACT_SEEN_LIMIT`], then the cursors only.
+#[derive(Default)]
+struct Seen {
+    exact: HashSet<Uuid>,
+    /// Every cursor sent: one id a page, so this grows slowly past the exact limit.
+    cursors: HashSet<Uuid>,
 }
 
-/// The stream of backups from [`ListRequest::items`]. After an error it ends.
-pub struct Items {
-    inner: BoxStream<'static, Result<Backup, Error>>,
-}
-
-impl Stream for Pages {
-    type Item = Result<BackupPage, Error>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+impl Seen {
+    fn is_exact(&self) -> bool {
+        self.exact.len() < EXACT_SEEN_LIMIT
     }
-}
 
-impl Stream for Items {
-    type Item = Result<Backup, Error>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+    fn contains(&self, id: &Uuid) -> bool {
+        self.exact.contains(id) || self.cursors.contains(id)
     }
-}
 
-impl std::fmt::Debug for Pages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pages { .. }")
-    }
-}
-
-impl std::fmt::Debug for Items {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Items { .. }")
+    fn remember(&mut self, ids: impl IntoIterator<Item = Uuid>) {
+        for id in ids {
+            if !self.is_exact() {
+                break;
+            }
+            self.exact.insert(id);
+        }
     }
 }
 
 /// Where a listing stands.
 struct Cursor {
     list: ListRequest,
+    /// The `startId` of the next page: the last backup delivered.
     next_start: Option<Uuid>,
+    /// The `startId` the previous page was asked with, the last anchor to heal from.
+    previous_start: Option<Uuid>,
     delivered: u64,
     pages: u64,
-    /// Every cursor sent so far: a server that sends one back would make us loop.
-    seen_cursors: HashSet<Uuid>,
-    /// The ids of the previous page, to catch pages that overlap. Older pages are covered by
-    /// their cursors; keeping every id would make memory grow with the listing.
+    seen: Seen,
+    /// The previous page's ids, oldest last: the anchors to heal from, and what a server
+    /// repeating itself past the exact limit would send again.
     previous_page: Vec<Uuid>,
     finished: bool,
 }
@@ -163,48 +187,91 @@ impl Cursor {
         if self.finished || self.limit_reached() {
             return None;
         }
-        let database_id = self.list.database_id;
-        let response = match fetch(&self.list.client, database_id, self.next_start).await {
-            Ok(response) => response,
-            Err(source) => {
+        match self.advance().await {
+            Ok(Some(page)) => Some((Ok(page), self)),
+            Ok(None) => None,
+            Err(error) => {
                 self.finished = true;
-                let error = Error::ListInterrupted {
-                    database_id,
-                    resume_after: self.next_start,
-                    delivered: self.delivered,
-                    source: Box::new(source),
-                };
-                return Some((Err(error), self));
+                Some((Err(error), self))
             }
-        };
-        self.pages += 1;
-        let mut backups = response.results;
-        if backups.is_empty() {
-            return None;
         }
-        if let Some(repeated_id) = self.first_repeat(&backups) {
-            self.finished = true;
-            return Some((Err(Error::PaginationLoop { database_id, repeated_id, pages: self.pages }), self));
-        }
+    }
 
+    /// Fetches, checks and records the next page; `None` at the end of the listing.
+    async fn advance(&mut self) -> Result<Option<BackupPage>, Error> {
+        let (response, healed) = self.fetch_next().await?;
+        self.pages += 1;
+        let page_size = page_size(&response, self.operation())?;
+        let mut backups = response.results;
+        let Some(last_on_page) = backups.last().map(|b| b.id) else { return Ok(None) };
         // A short page is the last one. A server reporting no usable page size leaves only
         // the empty page as the end.
-        let page_size = response.page_size;
-        if page_size > 0 && (backups.len() as i64) < page_size {
+        if page_size > 0 && (backups.len() as u64) < page_size {
             self.finished = true;
         }
-        if let Some(max) = self.list.max_items {
-            let room = usize::try_from(max - self.delivered).unwrap_or(usize::MAX);
-            backups.truncate(room);
+        if healed {
+            // The backups between the anchor and the refused cursor were delivered (and are
+            // deleted, or the cursor would not have been refused); a server that still sends
+            // them must not make them appear twice.
+            let delivered: HashSet<Uuid> = self.previous_page.iter().copied().collect();
+            backups.retain(|b| !delivered.contains(&b.id));
         }
-        let last = backups.last().map(|b| b.id);
-        self.seen_cursors.extend(last);
-        self.previous_page.clear();
-        self.previous_page.extend(backups.iter().map(|b| b.id));
-        self.next_start = last;
+        if let Some(repeated_id) = self.first_repeat(&backups) {
+            return Err(Error::PaginationLoop {
+                operation: self.operation(),
+                repeated_id,
+                pages: self.pages,
+            });
+        }
+        if let Some(max) = self.list.max_items {
+            backups.truncate(usize::try_from(max - self.delivered).unwrap_or(usize::MAX));
+        }
+
+        let next_start = backups.last().map_or(last_on_page, |b| b.id);
+        self.seen.cursors.insert(next_start);
+        self.seen.remember(backups.iter().map(|b| b.id));
+        self.previous_page = backups.iter().map(|b| b.id).collect();
+        self.previous_start = self.next_start;
+        self.next_start = Some(next_start);
         self.delivered += backups.len() as u64;
-        let page = BackupPage { database_id, number: self.pages, page_size, backups };
-        Some((Ok(page), self))
+        let database_id = self.list.database_id;
+        self.list.client.observers().emit(&Event::PageReceived {
+            database_id,
+            number: self.pages,
+            backups: backups.len(),
+        });
+        Ok(Some(BackupPage { database_id, number: self.pages, page_size, backups }))
+    }
+
+    /// Where the listing stands, for errors.
+    fn operation(&self) -> Operation {
+        Operation::List { database_id: self.list.database_id, after: self.next_start }
+    }
+
+    /// The next page, and whether it was asked from an earlier anchor because the cursor was
+    /// refused. On a 400 for a page asked with a cursor, asks again from each earlier backup of
+    /// the previous page (newest first), then from the previous page's own cursor, and takes
+    /// the first answer that is not a 400.
+    async fn fetch_next(&self) -> Result<(BackupPaginatedResponseList, bool), Error> {
+        let refused = match fetch(&self.list.client, self.operation(), self.next_start).await {
+            Err(error) if self.next_start.is_some() && error.status() == Some(StatusCode::BAD_REQUEST) => {
+                error
+            }
+            answered => return answered.map(|page| (page, false)),
+        };
+        let earlier_on_previous_page = self.previous_page.iter().rev().skip(1).copied();
+        for anchor in earlier_on_previous_page.chain(self.previous_start) {
+            tracing::info!(cursor = ?self.next_start, %anchor, "the cursor was refused; asking from an earlier backup");
+            // An error while healing reports the anchor as where to resume: it exists, and the
+            // backups between it and the refused cursor are gone, so resuming there repeats
+            // nothing.
+            let operation = Operation::List { database_id: self.list.database_id, after: Some(anchor) };
+            match fetch(&self.list.client, operation, Some(anchor)).await {
+                Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) => continue,
+                answered => return answered.map(|page| (page, true)),
+            }
+        }
+        Err(refused)
     }
 
     fn limit_reached(&self) -> bool {
@@ -212,51 +279,44 @@ impl Cursor {
             || self.list.max_pages.is_some_and(|max| self.pages >= max)
     }
 
-    /// An id this listing already delivered (as a cursor or on the previous page), or one that
-    /// appears twice on this page.
-    ///
-    /// A page is a few dozen ids: scanning them is cheaper than hashing each id into a set, and
-    /// this runs for every page of every listing.
+    /// An id this listing already delivered, or one that appears twice on this page. Linear in
+    /// the page's length whatever its size. Past the exact limit, the previous page is what is
+    /// left to compare with besides the cursors.
     fn first_repeat(&self, backups: &[Backup]) -> Option<Uuid> {
+        let previous: HashSet<Uuid> =
+            if self.seen.is_exact() { HashSet::new() } else { self.previous_page.iter().copied().collect() };
+        let mut on_this_page = HashSet::with_capacity(backups.len());
         backups
             .iter()
-            .enumerate()
-            .find(|(i, backup)| {
-                self.seen_cursors.contains(&backup.id)
-                    || self.previous_page.contains(&backup.id)
-                    || backups[..*i].iter().any(|earlier| earlier.id == backup.id)
-            })
-            .map(|(_, backup)| backup.id)
+            .map(|b| b.id)
+            .find(|id| !on_this_page.insert(*id) || self.seen.contains(id) || previous.contains(id))
     }
+}
+
+/// The page size as a count. Qovery's spec declares it a `number`; a whole number written as
+/// `20.0` is a count like `20`. A fractional, negative or absurd one is a decode error naming
+/// the field, since the end of the listing depends on it. (`page` is not needed and not read.)
+fn page_size(response: &BackupPaginatedResponseList, operation: Operation) -> Result<u64, Error> {
+    let size = response.page_size;
+    if size.is_finite() && size >= 0.0 && size.fract() == 0.0 && size <= u32::MAX as f64 {
+        return Ok(size as u64);
+    }
+    Err(Error::Decode {
+        operation,
+        path: "page_size".to_owned(),
+        message: format!("expected a whole, non-negative count of backups, got {size}"),
+        body_excerpt: String::new(),
+        attempts: 1,
+    })
 }
 
 /// One page, with retries.
 pub(crate) async fn fetch(
     client: &Client,
-    database_id: Uuid,
-    start_after: Option<Uuid>,
+    operation: Operation,
+    start_id: Option<Uuid>,
 ) -> Result<BackupPaginatedResponseList, Error> {
-    let operation = Operation::List { database_id };
-    retry::run(&client.inner.retry, client.inner.timeout, operation, |_| {
-        fetch_once(client, database_id, start_after)
-    })
-    .await
-}
-
-/// One page, one attempt.
-pub(crate) async fn fetch_once(
-    client: &Client,
-    database_id: Uuid,
-    start_after: Option<Uuid>,
-) -> Result<BackupPaginatedResponseList, Error> {
-    let mut request = client.api().list_database_backup().database_id(database_id);
-    if let Some(start) = start_after {
-        request = request.start_id(start);
-    }
-    match request.send().await {
-        Ok(page) => Ok(page.into_inner()),
-        Err(e) => {
-            Err(translate::<BackupPaginatedResponseList>(client, Operation::List { database_id }, e).await)
-        }
-    }
+    let wire = client.wire();
+    retry::run(&client.retry_settings(), operation, Resend::AsIs, |_| wire.list_page(operation, start_id))
+        .await
 }

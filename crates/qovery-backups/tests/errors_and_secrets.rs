@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{client, mock, policy};
 use futures::TryStreamExt as _;
-use qovery_backups::{AuthScheme, Client, Error};
+use qovery_backups::{AuthScheme, Client, Error, TOKEN_ENV_VARS};
 use qovery_backups_mock::{Fault, FaultPlan};
 use uuid::Uuid;
 use wiremock::matchers::method;
@@ -17,7 +17,7 @@ use wiremock::{Mock, MockServer as WireMock, ResponseTemplate};
 const SECRET: &str = "qov_s3cr3t-token-value-0123456789";
 
 #[tokio::test]
-async fn wrong_token_is_401_once_with_a_message_naming_the_fix() {
+async fn wrong_token_is_401_once_with_a_hint_naming_the_fix() {
     let server = mock(vec![5], FaultPlan::none()).await;
     let client =
         Client::builder().token(SECRET).base_url(server.base_url()).retry(policy(5)).build().unwrap();
@@ -26,10 +26,17 @@ async fn wrong_token_is_401_once_with_a_message_naming_the_fix() {
     assert!(error.is_unauthorized());
     assert_eq!(server.requests().len(), 1, "a 401 is not retried");
     let message = error.to_string();
-    for needle in ["QOVERY_API_TOKEN", "QOVERY_CLI_ACCESS_TOKEN", "Token <token>", "Bearer <jwt>"] {
-        assert!(message.contains(needle), "{needle} missing from: {message}");
+    assert!(message.contains("401 Unauthorized"), "{message}");
+    let hint = error.hint().expect("a 401 has a remedy");
+    for needle in ["Token <token>", "Bearer <jwt>"] {
+        assert!(hint.contains(needle), "{needle} missing from: {hint}");
     }
-    assert!(!message.contains(SECRET));
+    // The library does not know how the token was given, so it names no environment variable.
+    assert!(
+        !message.contains("QOVERY_API_TOKEN") && !hint.contains("QOVERY_API_TOKEN"),
+        "{message} / {hint}"
+    );
+    assert!(!message.contains(SECRET) && !hint.contains(SECRET));
 }
 
 #[tokio::test]
@@ -56,7 +63,8 @@ async fn api_errors_keep_status_detail_and_retry_after() {
         other => panic!("expected an API error, got {other:?}"),
     }
     assert!(error.is_retryable());
-    assert!(error.to_string().contains("try again in 9s"), "{error}");
+    assert!(error.hint().is_some_and(|hint| hint.contains("try again in 9s")), "{:?}", error.hint());
+    assert!(!error.to_string().contains("try again"), "the remedy is not part of the message: {error}");
 }
 
 async fn wiremock_answering(template: ResponseTemplate) -> WireMock {
@@ -73,7 +81,10 @@ async fn older_error_bodies_and_html_are_read_leniently() {
     .await;
     let client = Client::builder().token("t").base_url(old.uri()).retry(policy(1)).build().unwrap();
     let error = client.backups(Uuid::new_v4()).latest().await.unwrap_err();
-    assert!(matches!(&error, Error::Api { detail: Some(d), .. } if d == "startId is unknown"), "{error:?}");
+    assert!(
+        matches!(&error, Error::Api { detail: Some(d), .. } if &**d == "startId is unknown"),
+        "{error:?}"
+    );
 
     let html = "<html><body>502 Bad Gateway</body></html>".repeat(100);
     let proxy = wiremock_answering(ResponseTemplate::new(502).set_body_string(html)).await;
@@ -98,7 +109,7 @@ async fn decode_errors_name_the_field() {
     let server = wiremock_answering(ResponseTemplate::new(200).set_body_json(page)).await;
     let client = Client::builder().token("t").base_url(server.uri()).retry(policy(1)).build().unwrap();
     let error = client.backups(Uuid::new_v4()).list().items().try_next().await.unwrap_err();
-    match error.root() {
+    match &error {
         Error::Decode { path, body_excerpt, .. } => {
             assert_eq!(path, "results[0].created_at");
             assert!(body_excerpt.contains("not a date"));
@@ -148,9 +159,13 @@ fn plain_http_is_refused_unless_loopback_or_allowed() {
 }
 
 #[test]
-fn a_missing_token_names_the_variables() {
+fn a_missing_token_is_named_in_the_terms_the_caller_used() {
     let error = Client::builder().build().unwrap_err();
-    assert!(error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
+    assert!(error.to_string().contains("ClientBuilder::token"), "{error}");
+    if TOKEN_ENV_VARS.iter().all(|name| std::env::var_os(name).is_none()) {
+        let error = Client::builder().from_env().build().unwrap_err();
+        assert!(error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
+    }
     let blank = Client::builder().token("   ").build().unwrap_err();
     assert!(matches!(blank, Error::Config { .. }));
 }

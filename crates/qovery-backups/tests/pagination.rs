@@ -124,7 +124,7 @@ async fn resume_after_a_failure_loses_and_repeats_nothing() {
     assert_eq!(delivered.len(), 40);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(error.resume_after(), Some(delivered.last().copied()));
-    assert!(error.to_string().contains(&format!("resume with start_after({})", delivered[39])), "{error}");
+    assert!(matches!(error, Error::Api { .. }), "a listing's error is matchable like any other: {error:?}");
 
     let resume = error.resume_after().flatten().unwrap();
     let rest: Vec<Uuid> = client
@@ -181,9 +181,9 @@ async fn a_cursor_loop_ends_in_pagination_loop_not_a_hang() {
     assert_eq!(results.len(), 2, "the first page, then the loop error, then the end");
     assert_eq!(results[0].as_ref().unwrap().backups.len(), 3);
     match &results[1] {
-        Err(Error::PaginationLoop { repeated_id, database_id: db, pages, .. }) => {
+        Err(Error::PaginationLoop { repeated_id, operation, pages, .. }) => {
             assert!(ids.contains(repeated_id));
-            assert_eq!(*db, database_id);
+            assert_eq!(operation.database_id(), database_id);
             assert_eq!(*pages, 2);
         }
         other => panic!("expected PaginationLoop, got {other:?}"),

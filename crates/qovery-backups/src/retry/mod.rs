@@ -1,0 +1,145 @@
+//! Retries, in one place: what is worth retrying ([`classify`]), how long to wait
+//! ([`backoff`]), how much retrying a whole program may do ([`budget`]), and the plain attempt
+//! loop that asks them ([`attempts`]).
+//!
+//! The loop hands every attempt what the earlier attempts may have done on the server, so that
+//! a create can look for the backup an earlier attempt may have made before sending again, and
+//! a delete can read a 404 after a lost answer as success.
+
+mod attempts;
+mod backoff;
+mod budget;
+mod classify;
+
+use std::fmt;
+use std::time::Duration;
+
+pub(crate) use attempts::{Resend, Settings, run};
+use backoff::FullJitter;
+pub(crate) use backoff::parse_retry_after;
+pub use budget::RetryBudget;
+pub(crate) use classify::is_transient;
+
+/// How many times to try, how long to wait in between, and when to give up.
+///
+/// The wait before retry *n* is drawn uniformly from `[0, min(max_backoff, initial_backoff × 2ⁿ⁻¹)]`
+/// ("full jitter"), unless the server sent `Retry-After`, which is honoured up to
+/// `max_retry_after`.
+///
+/// ```
+/// use std::time::Duration;
+/// use qovery_backups::{RetryBudget, RetryPolicy};
+///
+/// let policy = RetryPolicy::default()
+///     .max_attempts(5)
+///     .initial_backoff(Duration::from_millis(200))
+///     .max_backoff(Duration::from_secs(10))
+///     .deadline(Duration::from_secs(60))
+///     .budget(RetryBudget::default());
+/// assert_eq!(policy.get_max_attempts(), 5);
+/// ```
+#[derive(Clone)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    deadline: Option<Duration>,
+    jitter_seed: Option<u64>,
+    budget: Option<RetryBudget>,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts, backoff from 500 ms capped at 20 s, `Retry-After` honoured up to 60 s, no
+    /// deadline, no shared budget.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+            deadline: None,
+            jitter_seed: None,
+            budget: None,
+        }
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("deadline", &self.deadline)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RetryPolicy {
+    /// A single attempt, never retried.
+    pub fn never() -> Self {
+        RetryPolicy::default().max_attempts(1)
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The cap on the first retry's wait; it doubles for each later retry. Zero means retries
+    /// follow at once (a `Retry-After` from the server is still honoured).
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The cap on any backoff wait.
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; longer requests are shortened to this.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Time allowed for one operation, retries and waits included. No attempt starts after it,
+    /// and a wait that would end past it fails the operation at once with the last error.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Seeds the jitter so that waits are reproducible (tests, simulations).
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Draws every retry from a budget shared with other clients or streams, so that a failing
+    /// API is not hammered: when the budget is empty, errors are returned instead of retried.
+    pub fn budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Attempts in all.
+    pub fn get_max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    pub(crate) fn backoff(&self, operation_seed: u64) -> FullJitter {
+        FullJitter::new(
+            self.jitter_seed.map(|seed| seed ^ operation_seed),
+            self.initial_backoff,
+            self.max_backoff,
+            self.max_attempts - 1,
+        )
+    }
+}

@@ -1,0 +1,238 @@
+//! The seam to the wire: the three HTTP calls side by side, one attempt each, each turning what
+//! the generated client returns into a `Result<_, Error>`.
+//!
+//! Nothing here retries or paginates; the retry loop and the listing call these. Server text
+//! kept in an error goes through the [`Redactor`] first.
+
+use std::error::Error as _;
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use qovery_backups_api::types::{Backup, BackupPaginatedResponseList, BackupRequest};
+use qovery_backups_api::{ByteStream, ResponseTooLarge, types};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::{BODY_EXCERPT_LIMIT, TransportKind};
+use crate::redact::Redactor;
+use crate::retry::parse_retry_after;
+use crate::{Error, Operation};
+
+/// The generated client with what its errors need.
+#[derive(Clone, Copy)]
+pub(crate) struct Wire<'a> {
+    api: &'a qovery_backups_api::Client,
+    redactor: &'a Redactor,
+}
+
+impl<'a> Wire<'a> {
+    pub(crate) fn new(api: &'a qovery_backups_api::Client, redactor: &'a Redactor) -> Self {
+        Wire { api, redactor }
+    }
+
+    /// `GET /database/{databaseId}/backup?startId=`: one page. `operation` says where the
+    /// listing stood, for errors; `start_id` is the cursor actually sent.
+    pub(crate) async fn list_page(
+        self,
+        operation: Operation,
+        start_id: Option<Uuid>,
+    ) -> Result<BackupPaginatedResponseList, Error> {
+        let mut request = self.api.list_database_backup().database_id(operation.database_id());
+        if let Some(start) = start_id {
+            request = request.start_id(start);
+        }
+        match request.send().await {
+            Ok(page) => Ok(page.into_inner()),
+            Err(e) => Err(self.translate::<BackupPaginatedResponseList>(operation, e).await),
+        }
+    }
+
+    /// `POST /database/{databaseId}/backup`.
+    pub(crate) async fn create(self, database_id: Uuid, request: &BackupRequest) -> Result<Backup, Error> {
+        let sent = self.api.add_backup_database().database_id(database_id).body(request.clone());
+        match sent.send().await {
+            Ok(created) => Ok(created.into_inner()),
+            Err(e) => Err(self.translate::<Backup>(Operation::Create { database_id }, e).await),
+        }
+    }
+
+    /// `DELETE /database/{databaseId}/backup/{backupId}`.
+    pub(crate) async fn delete(self, database_id: Uuid, backup_id: Uuid) -> Result<(), Error> {
+        let sent = self.api.remove_database_backup().database_id(database_id).backup_id(backup_id);
+        match sent.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.translate::<()>(Operation::Delete { database_id, backup_id }, e).await),
+        }
+    }
+
+    /// Translates a failed call. `T` is the success type, for the field path of decode errors.
+    async fn translate<T: DeserializeOwned>(self, operation: Operation, error: ApiError) -> Error {
+        match error {
+            ApiError::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = read_limited(response.into_inner_stream()).await;
+                self.api_error(operation, status, &headers, &body)
+            }
+            ApiError::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = read_limited(response.bytes_stream()).await;
+                self.api_error(operation, status, &headers, &body)
+            }
+            ApiError::CommunicationError(source)
+            | ApiError::ResponseBodyError(source)
+            | ApiError::InvalidUpgrade(source) => transport(operation, source),
+            ApiError::InvalidResponsePayload(body, source) => {
+                self.decode_error::<T>(operation, &body, &source)
+            }
+            ApiError::InvalidRequest(message) | ApiError::Custom(message) => {
+                Error::config(format!("{operation}: the request could not be built: {message}"))
+            }
+        }
+    }
+
+    fn api_error(self, operation: Operation, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+        let text = String::from_utf8_lossy(body);
+        let location = status
+            .is_redirection()
+            .then(|| {
+                headers
+                    .get(LOCATION)?
+                    .to_str()
+                    .ok()
+                    .map(|l| self.redactor.excerpt(l, BODY_EXCERPT_LIMIT).into())
+            })
+            .flatten();
+        Error::Api {
+            operation,
+            status,
+            detail: detail(body).map(|d| self.redactor.excerpt(&d, DETAIL_LIMIT).into()),
+            body_excerpt: self.redactor.excerpt(&text, BODY_EXCERPT_LIMIT),
+            retry_after: parse_retry_after(headers),
+            location,
+            attempts: 1,
+        }
+    }
+
+    fn decode_error<T: DeserializeOwned>(
+        self,
+        operation: Operation,
+        body: &[u8],
+        source: &serde_json::Error,
+    ) -> Error {
+        // serde_json reports a line and column; the field path says which field is wrong.
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+            Ok(_) => (".".to_owned(), source.to_string()),
+        };
+        let excerpt = self.redactor.excerpt(&String::from_utf8_lossy(body), BODY_EXCERPT_LIMIT);
+        Error::Decode {
+            operation,
+            path: self.redactor.excerpt(&path, BODY_EXCERPT_LIMIT),
+            message: self.redactor.excerpt(&message, BODY_EXCERPT_LIMIT),
+            body_excerpt: excerpt,
+            attempts: 1,
+        }
+    }
+}
+
+/// The longest `detail` an error keeps: a sentence or two, never a whole page.
+const DETAIL_LIMIT: usize = 1024;
+
+type ApiError = qovery_backups_api::Error<ByteStream>;
+
+/// A failure without an answer, classified by what it means for a retry.
+pub(crate) fn transport(operation: Operation, source: reqwest::Error) -> Error {
+    if let Some(too_large) = find_cause::<ResponseTooLarge>(&source) {
+        return Error::TooLarge { operation, limit: too_large.limit, attempts: 1 };
+    }
+    let kind = if source.is_connect() {
+        TransportKind::Connect
+    } else if headers_too_large(&source) {
+        TransportKind::HeadersTooLarge
+    } else if source.is_body() || source.is_decode() {
+        TransportKind::BodyCutOff
+    } else if source.is_request() {
+        TransportKind::ConnectionLost
+    } else {
+        TransportKind::Other
+    };
+    Error::Transport { operation, kind, attempts: 1, source }
+}
+
+fn find_cause<'e, E: std::error::Error + 'static>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e E> {
+    let mut cause = Some(error);
+    while let Some(c) = cause {
+        if let Some(found) = c.downcast_ref::<E>() {
+            return Some(found);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// hyper refuses a response head over its limit with a parse error; reqwest reports it as a
+/// failed request, which would otherwise read as a lost connection. hyper exposes no typed
+/// accessor for it, so its (stable) message is what identifies it.
+fn headers_too_large(error: &reqwest::Error) -> bool {
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        if c.to_string().contains("message head is too large") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// Error bodies are small; a proxy's HTML page is not worth reading past this.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The server's explanation. Qovery's error body has been `{message}`, then
+/// `{error, message, timestamp, path}`, now `{status, detail}`: take whichever is there.
+fn detail(body: &[u8]) -> Option<String> {
+    if let Ok(error) = serde_json::from_slice::<types::ApiError>(body) {
+        return Some(error.detail);
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    ["detail", "message", "error"]
+        .iter()
+        .find_map(|key| value.get(key)?.as_str().map(str::to_owned))
+        .filter(|text| !text.trim().is_empty())
+}
+
+/// Reads an error body up to [`ERROR_BODY_LIMIT`]; a body that fails part-way is kept as far
+/// as it got, since the status already says what happened.
+async fn read_limited<S>(mut stream: S) -> Vec<u8>
+where
+    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    let mut body = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_read_from_every_body_shape_qovery_has_used() {
+        assert_eq!(detail(br#"{"status": 400, "detail": "bad startId"}"#).as_deref(), Some("bad startId"));
+        assert_eq!(detail(br#"{"message": "old shape"}"#).as_deref(), Some("old shape"));
+        assert_eq!(detail(br#"{"error": "Bad Request", "timestamp": 1}"#).as_deref(), Some("Bad Request"));
+        assert_eq!(detail(br#"{"detail": "  "}"#), None, "blank is no explanation");
+        assert_eq!(detail(b"<html>502 Bad Gateway</html>"), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! The one hand-written hook every generated call goes through: it bounds how much of an answer
+//! is read.
+//!
+//! progenitor reads a successful body whole (`Response::bytes`) before decoding it, so a proxy
+//! or a compromised endpoint that sends an endless body would grow the process without limit.
+//! [`Limits`] rides on every generated [`Client`](crate::Client) and the `exec` hook below
+//! wraps each answer's body in a counter that fails the read as soon as it passes
+//! [`Limits::max_response_bytes`], before the excess is buffered.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::Stream;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+/// Limits applied to every answer read by the generated [`Client`](crate::Client).
+///
+/// ```
+/// use qovery_backups_api::{Client, ClientInfo as _, Limits};
+///
+/// let client = Client::new("https://api.qovery.com", Limits::default().max_response_bytes(1 << 20));
+/// assert_eq!(client.inner().get_max_response_bytes(), 1 << 20);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    max_response_bytes: u64,
+}
+
+/// The default bound on one answer: a page of 20 backups is tens of kilobytes, so 8 MiB leaves
+/// room for far larger pages while stopping an endless body within milliseconds.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES }
+    }
+}
+
+impl Limits {
+    /// The most bytes of one answer's body that are read; past it the read fails with
+    /// [`ResponseTooLarge`]. At least 1.
+    pub fn max_response_bytes(mut self, max: u64) -> Self {
+        self.max_response_bytes = max.max(1);
+        self
+    }
+
+    /// The bound in force.
+    pub fn get_max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+}
+
+/// The error a body read fails with when the answer is larger than [`Limits`] allow. It reaches
+/// callers as the source of a `reqwest::Error`; find it with
+/// `error.source().and_then(|e| e.downcast_ref::<ResponseTooLarge>())` or walk the chain.
+///
+/// ```
+/// let error = qovery_backups_api::ResponseTooLarge { limit: 1024 };
+/// assert_eq!(error.to_string(), "the answer was larger than 1024 bytes");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseTooLarge {
+    /// The bound that was passed.
+    pub limit: u64,
+}
+
+impl std::fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer was larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
+
+impl ClientHooks<Limits> for crate::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        Ok(bounded(response, self.inner().max_response_bytes))
+    }
+}
+
+/// The same answer, whose body fails to read past `limit` bytes.
+fn bounded(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    // A declared length over the limit fails at the first read, before any byte is buffered.
+    let declared_too_long = response.content_length().is_some_and(|length| length > limit);
+    let mut builder = http::Response::builder().status(response.status()).version(response.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    let body =
+        BoundedBody { inner: Box::pin(response.bytes_stream()), read: 0, limit, failed: declared_too_long };
+    match builder.body(reqwest::Body::wrap_stream(body)) {
+        Ok(rebuilt) => reqwest::Response::from(rebuilt),
+        // Status, version and headers all came from a valid response: this cannot fail.
+        Err(_) => unreachable!("an answer's own parts always rebuild"),
+    }
+}
+
+type ByteChunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+struct BoundedBody {
+    inner: ByteChunks,
+    read: u64,
+    limit: u64,
+    failed: bool,
+}
+
+impl Stream for BoundedBody {
+    type Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.failed {
+            return Poll::Ready(Some(Err(Box::new(ResponseTooLarge { limit: self.limit }))));
+        }
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.read = self.read.saturating_add(chunk.len() as u64);
+                if self.read > self.limit {
+                    // Ends the read here: whoever collects the body drops what it has so far.
+                    self.failed = true;
+                    return Poll::Ready(Some(Err(Box::new(ResponseTooLarge { limit: self.limit }))));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
