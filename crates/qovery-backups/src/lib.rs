@@ -47,6 +47,7 @@ mod list_many;
 mod operation;
 mod pagination;
 mod response;
+mod retention;
 mod retry;
 
 pub use auth::AuthScheme;
@@ -58,6 +59,10 @@ pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
 pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
 pub use operation::Operation;
 pub use pagination::{BackupPage, Items, ListRequest, Pages};
+pub use retention::{
+    Decision, DeleteReason, KeepRule, Period, Plan, PolicyError, Reason, RetentionPolicy,
+    RetentionPolicyBuilder, Verdict, plan,
+};
 pub use retry::{RetryBudget, RetryPolicy};
 
 /// The generated low-level crate, re-exported so users need not depend on it separately.

@@ -1,0 +1,17 @@
+//! Retention: which backups of a database to keep, and pruning the rest.
+//!
+//! The rules are restic's `forget` policies (`keep-last`, `keep-hourly` … `keep-yearly`,
+//! `keep-within`), with two changes for safety: a rule that has counts left over does not also
+//! keep the oldest backup (restic 0.14 and later do), and a policy without any keep rule is
+//! refused instead of meaning "delete everything".
+//!
+//! Two layers, each usable alone:
+//! - [`RetentionPolicy`]: the rules, validated when built.
+//! - [`plan()`]: a pure function from a policy and a listing to a [`Plan`], which gives every
+//!   backup a decision and the reasons for it. No I/O: test a policy against your own data.
+
+mod plan;
+mod policy;
+
+pub use plan::{Decision, DeleteReason, Period, Plan, Reason, Verdict, plan};
+pub use policy::{KeepRule, PolicyError, RetentionPolicy, RetentionPolicyBuilder};
