@@ -60,8 +60,8 @@ pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
 pub use operation::Operation;
 pub use pagination::{BackupPage, Items, ListRequest, Pages};
 pub use retention::{
-    Decision, DeleteReason, KeepRule, Period, Plan, PolicyError, Reason, RetentionPolicy,
-    RetentionPolicyBuilder, Verdict, plan,
+    Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PolicyError, Prune, PruneReport, Reason,
+    RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
 };
 pub use retry::{RetryBudget, RetryPolicy};
 

@@ -5,13 +5,17 @@
 //! keep the oldest backup (restic 0.14 and later do), and a policy without any keep rule is
 //! refused instead of meaning "delete everything".
 //!
-//! Two layers, each usable alone:
+//! Three layers, each usable alone:
 //! - [`RetentionPolicy`]: the rules, validated when built.
 //! - [`plan()`]: a pure function from a policy and a listing to a [`Plan`], which gives every
 //!   backup a decision and the reasons for it. No I/O: test a policy against your own data.
+//! - [`Backups::prune`](crate::Backups::prune): lists the database, plans, and deletes what the
+//!   plan says (or only reports it, in a dry run), as a [`PruneReport`].
 
 mod plan;
 mod policy;
+mod prune;
 
 pub use plan::{Decision, DeleteReason, Period, Plan, Reason, Verdict, plan};
 pub use policy::{KeepRule, PolicyError, RetentionPolicy, RetentionPolicyBuilder};
+pub use prune::{FailedDelete, Prune, PruneReport};
