@@ -52,6 +52,7 @@ mod observe;
 mod operation;
 mod pagination;
 mod redact;
+mod retention;
 mod retry;
 mod stream;
 mod wire;
@@ -71,6 +72,10 @@ pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};
 pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
 pub use reqwest::StatusCode;
+pub use retention::{
+    Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PolicyError, Prune, PruneReport, Reason,
+    RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
+};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use stream::ListStream;
 /// Ids of databases and backups.

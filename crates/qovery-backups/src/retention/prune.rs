@@ -1,0 +1,263 @@
+//! Pruning one database: list it whole, plan, delete what the plan says.
+
+use std::fmt;
+
+use futures::TryStreamExt as _;
+use qovery_backups_api::types::Backup;
+use uuid::Uuid;
+
+use super::{Plan, RetentionPolicy, plan};
+use crate::{Backups, Error};
+
+impl Backups {
+    /// Prunes this database with `policy`: lists every backup, plans (see [`plan`](crate::plan)),
+    /// then deletes what the plan deletes. Nothing happens until [`Prune::send`]; set
+    /// [`dry_run`](Prune::dry_run) to only plan.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qovery_backups::Client, database_id: uuid::Uuid) -> Result<(), Box<dyn std::error::Error>> {
+    /// use qovery_backups::RetentionPolicy;
+    ///
+    /// let policy = RetentionPolicy::builder().keep_daily(7).keep_weekly(4).build()?;
+    /// let report = client.backups(database_id).prune(&policy).send().await?;
+    /// println!("{report}");
+    /// for failure in report.failed() {
+    ///     eprintln!("could not delete {}: {}", failure.backup.id, failure.error);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn prune(&self, policy: &RetentionPolicy) -> Prune {
+        Prune { backups: self.clone(), policy: policy.clone(), dry_run: false }
+    }
+}
+
+/// A prune of one database, not started yet. Get one from [`Backups::prune`].
+///
+/// ```no_run
+/// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+/// let report = backups.prune(&policy).dry_run(true).send().await?;
+/// for backup in report.plan().to_delete() {
+///     println!("would delete {} ({})", backup.id, backup.created_at);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a prune does nothing until sent"]
+pub struct Prune {
+    backups: Backups,
+    policy: RetentionPolicy,
+    dry_run: bool,
+}
+
+impl Prune {
+    /// Only list and plan; delete nothing (`false` by default).
+    ///
+    /// ```no_run
+    /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+    /// let report = backups.prune(&policy).dry_run(true).send().await?;
+    /// assert!(report.deleted().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Lists the database, plans, and (unless a dry run) deletes, one backup at a time.
+    ///
+    /// Fails, having deleted nothing, when the listing fails or stops part-way: a plan made
+    /// from part of a database could delete a backup that the missing part would have made
+    /// unnecessary to keep, or keep the wrong one per period. Once deleting has started, a
+    /// failed delete (after the client's retries) does not stop the others: the report says
+    /// which were deleted and which failed, with why.
+    ///
+    /// ```no_run
+    /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) {
+    /// match backups.prune(&policy).send().await {
+    ///     Ok(report) if report.is_complete() => println!("{report}"),
+    ///     Ok(report) => eprintln!("{report}; run again to retry the failed deletes"),
+    ///     Err(e) => eprintln!("nothing deleted: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn send(self) -> Result<PruneReport, Error> {
+        let Prune { backups, policy, dry_run } = self;
+        let database_id = backups.database_id();
+        let listed: Vec<Backup> = backups.list().items().try_collect().await?;
+        let plan = plan(&policy, &listed);
+        tracing::info!(
+            %database_id,
+            %policy,
+            listed = listed.len(),
+            to_delete = plan.delete_count(),
+            dry_run,
+            "planned prune"
+        );
+
+        let mut deleted = Vec::new();
+        let mut failed = Vec::new();
+        if !dry_run {
+            // Oldest first: a prune cut short (process stopped, credentials revoked) leaves the
+            // newer of the unneeded backups, the more useful ones for a restore.
+            let oldest_first: Vec<Backup> = plan.to_delete().rev().cloned().collect();
+            for backup in oldest_first {
+                match backups.delete(backup.id).await {
+                    Ok(()) => {
+                        tracing::info!(%database_id, backup_id = %backup.id, "pruned backup");
+                        deleted.push(backup);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%database_id, backup_id = %backup.id, %error, "could not prune backup");
+                        failed.push(FailedDelete { backup, error });
+                    }
+                }
+            }
+        }
+        Ok(PruneReport { database_id, plan, dry_run, deleted, failed })
+    }
+}
+
+/// What a prune did: the plan, and for each backup it deletes whether the delete happened.
+///
+/// Displays as a one-line summary: `pruned database <id>: deleted 5, failed 0, kept 7`, or
+/// `dry run on database <id>: would delete 5, keep 7`.
+///
+/// ```no_run
+/// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+/// let report = backups.prune(&policy).send().await?;
+/// println!("{report}");
+/// for decision in report.plan().decisions() {
+///     println!("{} {}: {}", decision.backup.created_at, decision.backup.name, decision.verdict);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct PruneReport {
+    database_id: Uuid,
+    plan: Plan,
+    dry_run: bool,
+    deleted: Vec<Backup>,
+    failed: Vec<FailedDelete>,
+}
+
+impl PruneReport {
+    /// The database pruned.
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// println!("database {}", report.database_id());
+    /// # }
+    /// ```
+    pub fn database_id(&self) -> Uuid {
+        self.database_id
+    }
+
+    /// The plan, made from the whole listing: every backup with its decision, newest first.
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// println!("planned to delete {}", report.plan().delete_count());
+    /// # }
+    /// ```
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Whether this was a dry run (nothing deleted).
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// if report.is_dry_run() {
+    ///     println!("would delete {}", report.plan().delete_count());
+    /// }
+    /// # }
+    /// ```
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// The backups deleted (or already gone when a retry looked), oldest first.
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// for backup in report.deleted() {
+    ///     println!("deleted {}", backup.id);
+    /// }
+    /// # }
+    /// ```
+    pub fn deleted(&self) -> &[Backup] {
+        &self.deleted
+    }
+
+    /// The planned deletes that failed, with why, oldest first. Those backups still exist, as
+    /// far as this client can tell: run the prune again to retry them.
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// for failure in report.failed() {
+    ///     eprintln!("{}: {}", failure.backup.id, failure.error);
+    /// }
+    /// # }
+    /// ```
+    pub fn failed(&self) -> &[FailedDelete] {
+        &self.failed
+    }
+
+    /// The backups the plan keeps, newest first.
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// println!("kept {}", report.kept().count());
+    /// # }
+    /// ```
+    pub fn kept(&self) -> impl Iterator<Item = &Backup> + '_ {
+        self.plan.to_keep()
+    }
+
+    /// Whether every planned delete happened (always true of a dry run, which plans no
+    /// delete to happen).
+    ///
+    /// ```no_run
+    /// # fn show(report: qovery_backups::PruneReport) {
+    /// if !report.is_complete() {
+    ///     eprintln!("{} deletes failed", report.failed().len());
+    /// }
+    /// # }
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+impl fmt::Display for PruneReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kept = self.plan.keep_count();
+        if self.dry_run {
+            let would_delete = self.plan.delete_count();
+            write!(f, "dry run on database {}: would delete {would_delete}, keep {kept}", self.database_id)
+        } else {
+            let (deleted, failed) = (self.deleted.len(), self.failed.len());
+            write!(f, "pruned database {}: deleted {deleted}, failed {failed}, kept {kept}", self.database_id)
+        }
+    }
+}
+
+/// A planned delete that failed, after the client's retries.
+///
+/// ```no_run
+/// # fn show(failure: &qovery_backups::FailedDelete) {
+/// eprintln!("could not delete {} ({}): {}", failure.backup.id, failure.backup.name, failure.error);
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FailedDelete {
+    /// The backup the plan deletes.
+    pub backup: Backup,
+    /// Why the delete failed.
+    pub error: Error,
+}
