@@ -552,3 +552,50 @@ impl FaultState {
         fault
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decisions(plan: FaultPlan, keys: &[&str]) -> Vec<Option<Fault>> {
+        let mut state = FaultState::new(plan);
+        keys.iter().map(|key| state.decide(key)).collect()
+    }
+
+    #[test]
+    fn a_schedule_counts_every_request_from_one() {
+        let plan = FaultPlan::new().at(2, Fault::Reset).at(3, Fault::Status(503));
+        assert_eq!(
+            decisions(plan, &["GET a", "POST b", "GET a", "GET a"]),
+            [None, Some(Fault::Reset), Some(Fault::Status(503)), None]
+        );
+    }
+
+    #[test]
+    fn random_faults_stop_after_the_cap_on_the_same_request_only() {
+        let plan = FaultPlan::new().with_probability(1.0).with_kinds([Fault::Close]).with_max_consecutive(2);
+        let got = decisions(plan, &["a", "a", "a", "b", "a"]);
+        // `a` twice, then served; `b` has its own streak; `a` starts a new streak after a clean one.
+        assert_eq!(
+            got,
+            [Some(Fault::Close), Some(Fault::Close), None, Some(Fault::Close), Some(Fault::Close)]
+        );
+    }
+
+    #[test]
+    fn the_same_seed_makes_the_same_decisions() {
+        let plan = FaultPlan::new().with_probability(0.5).with_seed(9);
+        let keys: Vec<String> = (0..200).map(|n| format!("GET /{n}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let first = decisions(plan.clone(), &keys);
+        assert_eq!(first, decisions(plan.clone(), &keys));
+        assert_ne!(first, decisions(plan.with_seed(10), &keys));
+        assert!(first.iter().any(Option::is_some) && first.iter().any(Option::is_none));
+    }
+
+    #[test]
+    fn a_scheduled_fault_ignores_the_cap() {
+        let plan = FaultPlan::new().with_max_consecutive(0).at(1, Fault::Lost);
+        assert_eq!(decisions(plan, &["a"]), [Some(Fault::Lost)]);
+    }
+}

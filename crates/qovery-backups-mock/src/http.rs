@@ -236,72 +236,158 @@ fn authorize(shared: &Shared, header: Option<&HeaderValue>) -> Result<(), Failur
     Ok(())
 }
 
-/// Logging, latency, faults and authentication, around every request.
+/// Logging, latency, faults and authentication, around every request, in four steps: record the
+/// request (and decide its fault), wait the configured latency, act on the fault before the
+/// operation (break the connection, answer instead, or wait), then after it (change or cut the
+/// answer). Each step is its own function below; this one only sequences them.
 async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let at = Instant::now();
     let (mut parts, body) = request.into_parts();
     let control = parts.extensions.remove::<Arc<ConnControl>>();
     let body = to_bytes(body, MAX_BODY).await;
+    let (number, fault) = record(&shared, &parts, &body, at);
+    wait_latency(&shared).await;
 
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let key = format!("{} {}?{}", parts.method, path, query.as_deref().unwrap_or(""));
-    let headers = detached_headers(&parts.headers);
-    let auth_scheme = parts
-        .headers
+    let (status, response) = match plan(fault.as_ref()) {
+        Plan::Kill(kill) => {
+            arm(control.as_deref(), kill);
+            (None, placeholder())
+        }
+        Plan::Replace => {
+            let response = fault.as_ref().map_or_else(placeholder, replacement);
+            let response = normalize_error(response).await;
+            (Some(response.status().as_u16()), response)
+        }
+        Plan::Run { before, after, then } => {
+            sleep_unless_zero(before).await;
+            let response = process(&shared, parts, body, next).await;
+            sleep_unless_zero(after).await;
+            let response = normalize_error(response).await;
+            after_operation(then, response, number, control.as_deref()).await
+        }
+    };
+    finish(&shared, number, status, response)
+}
+
+/// How a fault acts on a request, decided from the fault alone.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Break the connection without running the operation.
+    Kill(Kill),
+    /// Answer with [`replacement`], without running the operation.
+    Replace,
+    /// Run the operation, waiting `before` it and `after` it, then change its answer as `then`
+    /// says.
+    Run { before: Duration, after: Duration, then: After },
+}
+
+/// What happens to the operation's answer once it is made.
+#[derive(Debug, PartialEq, Eq)]
+enum After {
+    /// Sent as it is.
+    Keep,
+    /// [`unknown_enums`] applied to a success body.
+    UnknownEnum,
+    /// [`unknown_fields`] applied to a success body.
+    UnknownFields,
+    /// Sent with its full `Content-Length` but cut half-way.
+    Truncate,
+    /// Dropped: the connection is reset instead.
+    Lost,
+}
+
+/// Where each fault acts. A pure function of the fault, so that which faults apply the operation
+/// is decided in one place (and tested against [`Fault::applies_operation`]).
+fn plan(fault: Option<&Fault>) -> Plan {
+    let run = |then| Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then };
+    let Some(fault) = fault else { return run(After::Keep) };
+    match fault {
+        Fault::Reset => Plan::Kill(Kill::Reset),
+        Fault::Close => Plan::Kill(Kill::Close),
+        Fault::Status(_) | Fault::RetryAfterSeconds(_) | Fault::RetryAfterDate(_) | Fault::BadJson => {
+            Plan::Replace
+        }
+        Fault::Slow(delay) => Plan::Run { before: *delay, after: Duration::ZERO, then: After::Keep },
+        Fault::Late(delay) => Plan::Run { before: Duration::ZERO, after: *delay, then: After::Keep },
+        Fault::Truncate => run(After::Truncate),
+        Fault::Lost => run(After::Lost),
+        Fault::UnknownEnum => run(After::UnknownEnum),
+        Fault::UnknownFields => run(After::UnknownFields),
+    }
+}
+
+/// Numbers the request, decides its fault and appends it to the log, under one lock (always
+/// taken in this order) so that concurrent requests agree on which is the Nth.
+fn record(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Result<Bytes, axum::Error>,
+    at: Instant,
+) -> (u64, Option<Fault>) {
+    let key = request_key(parts);
+    let mut faults = lock(&shared.faults);
+    let mut received = lock(&shared.received);
+    *received += 1;
+    let number = *received;
+    let fault = faults.decide(&key);
+    let mut log = lock(&shared.log);
+    if log.len() >= REQUEST_LOG_CAPACITY {
+        log.pop_front();
+    }
+    log.push_back(RequestRecord {
+        number,
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: detached_headers(&parts.headers),
+        auth_scheme: auth_scheme(&parts.headers),
+        // A copy, for the same reason as the headers.
+        body: body.as_ref().map(|b| Bytes::copy_from_slice(b)).unwrap_or_default(),
+        at,
+        fault: fault.clone(),
+        status: None,
+    });
+    (number, fault)
+}
+
+/// What makes two requests "the same request" for the cap on consecutive faults: method, path
+/// and query.
+fn request_key(parts: &http::request::Parts) -> String {
+    format!("{} {}?{}", parts.method, parts.uri.path(), parts.uri.query().unwrap_or(""))
+}
+
+/// The first word of the `Authorization` header, the only part of it the log keeps.
+fn auth_scheme(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_whitespace().next())
-        .map(str::to_owned);
-    // Numbering, the fault decision and the log entry happen under one lock (always taken in
-    // this order), so concurrent requests agree on which is the Nth.
-    let (number, fault) = {
-        let mut faults = lock(&shared.faults);
-        let mut received = lock(&shared.received);
-        *received += 1;
-        let number = *received;
-        let fault = faults.decide(&key);
-        let mut log = lock(&shared.log);
-        if log.len() >= REQUEST_LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(RequestRecord {
-            number,
-            method: parts.method.clone(),
-            path,
-            query,
-            headers,
-            auth_scheme,
-            // A copy, for the same reason as the headers.
-            body: body.as_ref().map(|b| Bytes::copy_from_slice(b)).unwrap_or_default(),
-            at,
-            fault: fault.clone(),
-            status: None,
-        });
-        (number, fault)
-    };
+        .map(str::to_owned)
+}
 
+async fn wait_latency(shared: &Shared) {
     let latency = *lock(&shared.latency);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    sleep_unless_zero(latency).await;
+}
+
+async fn sleep_unless_zero(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
     }
+}
 
-    let kill = |kill: Kill| {
-        if let Some(control) = &control {
-            control.arm(kill);
-        }
-    };
+/// Orders the connection killed when hyper next writes to it. Requests served without the
+/// accept loop (none today) have no control, and are answered normally.
+fn arm(control: Option<&ConnControl>, kill: Kill) {
+    if let Some(control) = control {
+        control.arm(kill);
+    }
+}
 
-    let response = match &fault {
-        Some(Fault::Reset) => {
-            kill(Kill::Reset);
-            return finish(&shared, number, None, placeholder());
-        }
-        Some(Fault::Close) => {
-            kill(Kill::Close);
-            return finish(&shared, number, None, placeholder());
-        }
-        Some(Fault::Status(code)) => {
+/// The answer a [`Plan::Replace`] fault sends instead of running the operation.
+fn replacement(fault: &Fault) -> Response {
+    match fault {
+        Fault::Status(code) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             error(
                 status,
@@ -312,60 +398,58 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
                 ),
             )
         }
-        Some(Fault::RetryAfterSeconds(secs)) => too_many_requests(
+        Fault::RetryAfterSeconds(secs) => too_many_requests(
             secs.to_string(),
             format!("rate limit exceeded; retry after {secs} s (injected fault)"),
         ),
-        Some(Fault::RetryAfterDate(secs)) => {
-            let now = SystemTime::now();
-            let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-            // An HTTP-date has whole seconds: round up so the client never waits less than asked.
-            // Capped at a year: a SystemTime past the representable range would panic.
-            let ahead = (*secs).min(365 * 24 * 3600) + 1;
-            let until = SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead);
-            let date = httpdate::fmt_http_date(until);
+        Fault::RetryAfterDate(secs) => {
+            let date = retry_after_date(SystemTime::now(), *secs);
             too_many_requests(
                 date.clone(),
                 format!("rate limit exceeded; retry after {date} (injected fault)"),
             )
         }
-        Some(Fault::BadJson) => json_bytes(
+        Fault::BadJson => json_bytes(
             StatusCode::OK,
             b"{\"page\": 1, \"page_size\": 20, \"results\": [{\"id\": \"<html>".to_vec(),
         ),
-        Some(Fault::Slow(delay)) => {
-            tokio::time::sleep(*delay).await;
-            process(&shared, parts, body, next).await
-        }
-        Some(Fault::Late(delay)) => {
-            let response = process(&shared, parts, body, next).await;
-            tokio::time::sleep(*delay).await;
-            response
-        }
-        Some(Fault::Truncate | Fault::Lost | Fault::UnknownEnum | Fault::UnknownFields) | None => {
-            process(&shared, parts, body, next).await
-        }
-    };
+        // `plan` sends no other fault here.
+        _ => placeholder(),
+    }
+}
 
-    let response = normalize_error(response).await;
-    let response = match &fault {
-        Some(Fault::UnknownEnum) => rewrite_success(response, |v| unknown_enums(v, number)).await,
-        Some(Fault::UnknownFields) => rewrite_success(response, |v| unknown_fields(v, number)).await,
-        Some(Fault::Truncate) => {
+/// The HTTP-date `secs` seconds after `now`. An HTTP-date has whole seconds: it is rounded up so
+/// that the client never waits less than asked. Capped at a year: a `SystemTime` past the
+/// representable range would panic.
+fn retry_after_date(now: SystemTime, secs: u64) -> String {
+    let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let ahead = secs.min(365 * 24 * 3600) + 1;
+    httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead))
+}
+
+/// Changes, cuts or drops the operation's answer; returns the status the client will see, if any.
+async fn after_operation(
+    then: After,
+    response: Response,
+    number: u64,
+    control: Option<&ConnControl>,
+) -> (Option<u16>, Response) {
+    let response = match then {
+        After::Keep => response,
+        After::UnknownEnum => rewrite_success(response, |v| unknown_enums(v, number)).await,
+        After::UnknownFields => rewrite_success(response, |v| unknown_fields(v, number)).await,
+        After::Truncate => {
             let (parts, body) = response.into_parts();
             let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            kill(Kill::Truncate { body_len: bytes.len() });
-            let status = parts.status.as_u16();
-            return finish(&shared, number, Some(status), Response::from_parts(parts, Body::from(bytes)));
+            arm(control, Kill::Truncate { body_len: bytes.len() });
+            Response::from_parts(parts, Body::from(bytes))
         }
-        Some(Fault::Lost) => {
-            kill(Kill::Reset);
-            return finish(&shared, number, None, placeholder());
+        After::Lost => {
+            arm(control, Kill::Reset);
+            return (None, placeholder());
         }
-        _ => response,
     };
-    let status = response.status().as_u16();
-    finish(&shared, number, Some(status), response)
+    (Some(response.status().as_u16()), response)
 }
 
 /// A copy of the headers, less `Authorization`, that owns its bytes: hyper's values are slices of
@@ -549,5 +633,121 @@ fn unknown_fields(value: &mut Value, n: u64) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One fault of every kind, so a new kind cannot be left out of these tests unnoticed: the
+    /// match below fails to compile (in this crate, `Fault` is exhaustive) until it is listed.
+    fn every_kind() -> Vec<Fault> {
+        let all = vec![
+            Fault::Status(503),
+            Fault::RetryAfterSeconds(2),
+            Fault::RetryAfterDate(2),
+            Fault::Reset,
+            Fault::Close,
+            Fault::Truncate,
+            Fault::Slow(Duration::from_millis(1500)),
+            Fault::Late(Duration::from_secs(3)),
+            Fault::BadJson,
+            Fault::Lost,
+            Fault::UnknownEnum,
+            Fault::UnknownFields,
+        ];
+        for fault in &all {
+            match fault {
+                Fault::Status(_)
+                | Fault::RetryAfterSeconds(_)
+                | Fault::RetryAfterDate(_)
+                | Fault::Reset
+                | Fault::Close
+                | Fault::Truncate
+                | Fault::Slow(_)
+                | Fault::Late(_)
+                | Fault::BadJson
+                | Fault::Lost
+                | Fault::UnknownEnum
+                | Fault::UnknownFields => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn no_fault_runs_the_operation_and_keeps_its_answer() {
+        assert_eq!(
+            plan(None),
+            Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then: After::Keep }
+        );
+    }
+
+    #[test]
+    fn a_fault_runs_the_operation_exactly_when_it_says_it_applies_it() {
+        for fault in every_kind() {
+            let runs = matches!(plan(Some(&fault)), Plan::Run { .. });
+            assert_eq!(runs, fault.applies_operation(), "{fault}");
+        }
+    }
+
+    #[test]
+    fn a_fault_gives_a_complete_answer_exactly_when_it_says_so() {
+        for fault in every_kind() {
+            let cut = match plan(Some(&fault)) {
+                Plan::Kill(_) => true,
+                Plan::Replace => false,
+                Plan::Run { then, .. } => matches!(then, After::Truncate | After::Lost),
+            };
+            assert_eq!(!cut, fault.answers(), "{fault}");
+        }
+    }
+
+    #[test]
+    fn slow_waits_before_the_operation_and_late_after_it() {
+        let d = Duration::from_millis(1500);
+        assert_eq!(
+            plan(Some(&Fault::Slow(d))),
+            Plan::Run { before: d, after: Duration::ZERO, then: After::Keep }
+        );
+        assert_eq!(
+            plan(Some(&Fault::Late(d))),
+            Plan::Run { before: Duration::ZERO, after: d, then: After::Keep }
+        );
+    }
+
+    #[test]
+    fn connection_faults_kill_with_their_own_kind() {
+        assert_eq!(plan(Some(&Fault::Reset)), Plan::Kill(Kill::Reset));
+        assert_eq!(plan(Some(&Fault::Close)), Plan::Kill(Kill::Close));
+    }
+
+    #[test]
+    fn the_request_key_is_method_path_and_query() {
+        let (parts, ()) = http::Request::get("/database/x/backup?startId=abc").body(()).unwrap().into_parts();
+        assert_eq!(request_key(&parts), "GET /database/x/backup?startId=abc");
+        let (parts, ()) = http::Request::delete("/database/x/backup/y").body(()).unwrap().into_parts();
+        assert_eq!(request_key(&parts), "DELETE /database/x/backup/y?");
+    }
+
+    #[test]
+    fn only_the_scheme_of_the_authorization_header_is_kept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(auth_scheme(&headers), None);
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret.jwt.value"));
+        assert_eq!(auth_scheme(&headers).as_deref(), Some("Bearer"));
+    }
+
+    #[test]
+    fn a_retry_after_date_is_rounded_up_and_capped_at_a_year() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(10_500);
+        // 10.5 s + 2 s, rounded up: 13 s after the epoch.
+        assert_eq!(retry_after_date(now, 2), "Thu, 01 Jan 1970 00:00:13 GMT");
+        let capped = retry_after_date(SystemTime::UNIX_EPOCH, u64::MAX);
+        assert_eq!(
+            capped,
+            httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(365 * 24 * 3600 + 1))
+        );
     }
 }
