@@ -14,7 +14,10 @@ use qovery_backups_api::types::{
 };
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, RngExt, SeedableRng};
+use tokio::time::Instant;
 use uuid::Uuid;
+
+use crate::lifecycle::{Lifecycle, progress};
 
 // Domains keep the generators of different kinds of data independent: adding a database, or a
 // backup to one, never shifts any other value.
@@ -63,6 +66,17 @@ struct Entry {
 enum Body {
     Seeded(u32),
     Stored(Box<Backup>),
+    /// Created through the API: served as [`progress`] says at the time of serving.
+    Created(Box<Created>),
+}
+
+struct Created {
+    /// The body the create answered, `QUEUED`.
+    queued: Backup,
+    /// When it was created, on tokio's clock.
+    at: Instant,
+    lifecycle: Lifecycle,
+    outcome: ServiceActionStatusEnum,
 }
 
 impl Entry {
@@ -179,6 +193,12 @@ impl Store {
         Ok(database.entries.iter().rev().map(|entry| self.materialize(database, entry)).collect())
     }
 
+    /// One backup as it is now.
+    pub(crate) fn backup(&self, id: Uuid, backup: Uuid) -> Option<Backup> {
+        let database = self.database(id).ok()?;
+        database.position(backup).map(|p| self.materialize(database, &database.entries[p]))
+    }
+
     pub(crate) fn backup_ids(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         Ok(self.database(id)?.entries.iter().rev().map(|e| e.id).collect())
     }
@@ -206,14 +226,17 @@ impl Store {
         Ok(Page { page, results })
     }
 
-    /// Creates a queued backup, newer than every backup of the database.
+    /// Creates a queued backup, newer than every backup of the database, that will move along
+    /// `lifecycle` from `at` and end with `outcome`.
     pub(crate) fn create(
         &mut self,
         id: Uuid,
-        name: String,
-        message: String,
+        request: (String, String),
         now: DateTime<Utc>,
+        at: Instant,
+        (lifecycle, outcome): (Lifecycle, ServiceActionStatusEnum),
     ) -> Result<Backup, StoreError> {
+        let (name, message) = request;
         let index = *self.by_id.get(&id).ok_or(StoreError::UnknownDatabase(id))?;
         let newest = self.databases[index].entries.last().map(|e| e.created_at);
         // The wall clock can stand still or step back; the listing order must not.
@@ -252,19 +275,30 @@ impl Store {
                 }),
             }),
         };
-        self.insert(id, backup.clone())?;
+        let body = Body::Created(Box::new(Created { queued: backup.clone(), at, lifecycle, outcome }));
+        self.insert_body(id, body, backup.id, backup.created_at)?;
         Ok(backup)
     }
 
     /// Inserts a backup where its `created_at` puts it.
     pub(crate) fn insert(&mut self, id: Uuid, backup: Backup) -> Result<(), StoreError> {
+        let (backup_id, created_at) = (backup.id, backup.created_at);
+        self.insert_body(id, Body::Stored(Box::new(backup)), backup_id, created_at)
+    }
+
+    fn insert_body(
+        &mut self,
+        id: Uuid,
+        body: Body,
+        backup_id: Uuid,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let seq = self.next_seq;
         let database = self.database_mut(id)?;
-        if database.by_id.contains_key(&backup.id) {
-            return Err(StoreError::DuplicateBackup(backup.id));
+        if database.by_id.contains_key(&backup_id) {
+            return Err(StoreError::DuplicateBackup(backup_id));
         }
-        let entry =
-            Entry { created_at: backup.created_at, seq, id: backup.id, body: Body::Stored(Box::new(backup)) };
+        let entry = Entry { created_at, seq, id: backup_id, body };
         let key = entry.key();
         let position = database.entries.binary_search_by_key(&key, Entry::key).unwrap_or_else(|p| p);
         database.by_id.insert(entry.id, key);
@@ -284,6 +318,9 @@ impl Store {
     fn materialize(&self, database: &Database, entry: &Entry) -> Backup {
         match &entry.body {
             Body::Stored(backup) => (**backup).clone(),
+            Body::Created(created) => {
+                progress(&created.queued, created.at.elapsed(), created.lifecycle, &created.outcome)
+            }
             Body::Seeded(serial) => seeded_backup(
                 self.seed,
                 database.ordinal,

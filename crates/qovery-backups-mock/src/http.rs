@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
 use crate::fault::{Fault, FaultState};
+use crate::lifecycle::{Lifecycle, OutcomeState};
 use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 /// Request bodies larger than this are refused; the API takes two short strings.
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) log: Mutex<VecDeque<RequestRecord>>,
     pub(crate) received: Mutex<u64>,
+    pub(crate) lifecycle: Mutex<Lifecycle>,
+    pub(crate) outcomes: Mutex<OutcomeState>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: every critical section leaves the data
@@ -168,7 +171,16 @@ async fn create(State(shared): State<Arc<Shared>>, Path(database_id): Path<Strin
             );
         }
     };
-    let created = lock(&shared.store).create(database_id, request.name, request.message, Utc::now());
+    // Decided before the store is locked: the two locks are never held together.
+    let outcome = lock(&shared.outcomes).decide(&request.name);
+    let lifecycle = *lock(&shared.lifecycle);
+    let created = lock(&shared.store).create(
+        database_id,
+        (request.name, request.message),
+        Utc::now(),
+        Instant::now(),
+        (lifecycle, outcome),
+    );
     match created {
         Ok(backup) => json_response(StatusCode::CREATED, &backup),
         Err(e) => store_error(e),

@@ -7,7 +7,7 @@
 //! | operation | answer |
 //! |---|---|
 //! | `GET /database/{databaseId}/backup?startId=` | 200, newest first, [`MockConfig::page_size`] a page; `startId` is the id of the last backup already seen; after the last backup, an empty page |
-//! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED` |
+//! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED`; then `ONGOING` and final as [`MockConfig::lifecycle`] and [`MockConfig::outcomes`] say |
 //! | `DELETE /database/{databaseId}/backup/{backupId}` | 204 |
 //!
 //! Every page answers `page`, its 1-based index (1 for the first page; after a `startId`, 1 plus
@@ -125,6 +125,7 @@ mod conn;
 mod data;
 mod fault;
 mod http;
+mod lifecycle;
 mod log;
 
 use std::collections::VecDeque;
@@ -134,7 +135,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qovery_backups_api::types::Backup;
+use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -142,11 +143,13 @@ use uuid::Uuid;
 pub use crate::fault::{
     DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, Fault, FaultPlan, FaultSpecError,
 };
+pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 use crate::data::{Store, StoreError};
 use crate::fault::FaultState;
 use crate::http::{Shared, lock};
+use crate::lifecycle::{OutcomeState, assert_final};
 
 /// The token [`MockConfig::default`] accepts.
 pub const DEFAULT_TOKEN: &str = "mock-token";
@@ -185,6 +188,11 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Which requests get which fault.
     pub faults: FaultPlan,
+    /// How long a backup created through the API stays `QUEUED`, then `ONGOING`. Default:
+    /// instant (the 201 answers `QUEUED`; the next request sees it final).
+    pub lifecycle: Lifecycle,
+    /// Which final status backups created through the API end with. Default: all `SUCCESS`.
+    pub outcomes: Outcomes,
     /// Where to listen; port 0 picks a free one.
     pub addr: SocketAddr,
 }
@@ -200,6 +208,8 @@ impl fmt::Debug for MockConfig {
             .field("page_size", &self.page_size)
             .field("latency", &self.latency)
             .field("faults", &self.faults)
+            .field("lifecycle", &self.lifecycle)
+            .field("outcomes", &self.outcomes)
             .field("addr", &self.addr)
             .finish()
     }
@@ -207,7 +217,7 @@ impl fmt::Debug for MockConfig {
 
 impl Default for MockConfig {
     /// Token `mock-token`, seed 0, 3 databases of 45 backups, 20 a page, no latency, no fault,
-    /// `127.0.0.1:0`.
+    /// instant lifecycle, every backup successful, `127.0.0.1:0`.
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_owned(),
@@ -217,6 +227,8 @@ impl Default for MockConfig {
             page_size: 20,
             latency: Duration::ZERO,
             faults: FaultPlan::new(),
+            lifecycle: Lifecycle::default(),
+            outcomes: Outcomes::new(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -328,6 +340,8 @@ impl MockServer {
             faults: Mutex::new(FaultState::new(config.faults)),
             log: Mutex::new(VecDeque::new()),
             received: Mutex::new(0),
+            lifecycle: Mutex::new(config.lifecycle),
+            outcomes: Mutex::new(OutcomeState::new(config.outcomes)),
         });
         let router = http::router(Arc::clone(&shared));
         let task = tokio::spawn(conn::accept_loop(listener, router));
@@ -363,6 +377,12 @@ impl MockServer {
     /// unknown database.
     pub fn backups(&self, database_id: Uuid) -> Vec<Backup> {
         lock(&self.shared.store).backups(database_id).unwrap_or_default()
+    }
+
+    /// One backup as a listing would show it now (a created backup's status moves along its
+    /// [`Lifecycle`]), or `None` if the database does not hold it.
+    pub fn backup(&self, database_id: Uuid, backup_id: Uuid) -> Option<Backup> {
+        lock(&self.shared.store).backup(database_id, backup_id)
     }
 
     /// The ids of the database's backups, newest first; empty for an unknown database. Cheap
@@ -421,6 +441,39 @@ impl MockServer {
     /// generator and per-request streaks start afresh.
     pub fn set_faults(&self, plan: FaultPlan) {
         *lock(&self.shared.faults) = FaultState::new(plan);
+    }
+
+    /// Replaces the lifecycle of backups created from now on; those already created keep theirs.
+    pub fn set_lifecycle(&self, lifecycle: Lifecycle) {
+        *lock(&self.shared.lifecycle) = lifecycle;
+    }
+
+    /// Replaces the outcome rules of backups created from now on; its queue and generator start
+    /// afresh.
+    pub fn set_outcomes(&self, outcomes: Outcomes) {
+        *lock(&self.shared.outcomes) = OutcomeState::new(outcomes);
+    }
+
+    /// Queues the final status of the next backup created (after those already queued).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// use qovery_backups_api::types::ServiceActionStatusEnum;
+    /// use qovery_backups_mock::{MockConfig, MockServer};
+    ///
+    /// let server = MockServer::start(MockConfig::default()).await?;
+    /// server.push_outcome(ServiceActionStatusEnum::Error); // the next create fails
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `outcome` is not `SUCCESS`, `ERROR` or `CANCELED`.
+    pub fn push_outcome(&self, outcome: ServiceActionStatusEnum) {
+        assert_final(&outcome);
+        lock(&self.shared.outcomes).push(outcome);
     }
 
     /// Replaces the latency added to every request.
