@@ -22,6 +22,9 @@
 //!
 //! The data is seeded: database ids, backup ids, names, timestamps and statuses all come from a
 //! `ChaCha8Rng` seeded with [`MockConfig::seed`], so the same seed gives byte-identical answers.
+//! [`MockConfig::history`] chooses how they spread in time: about a day apart by default, or, with
+//! [`History::Retention`], from an hour to six years old with failed, canceled and stuck ones among
+//! them, for retention rules to decide on.
 //! A seeded backup is kept as about 150 bytes and derived again from the seed when served, so a
 //! database of a million backups starts in about a second in release mode, in under 200 MB.
 //!
@@ -140,6 +143,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+pub use crate::data::{History, HistoryParseError};
 pub use crate::fault::{
     DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, Fault, FaultPlan, FaultSpecError,
 };
@@ -182,6 +186,9 @@ pub struct MockConfig {
     /// shorter than [`databases`](MockConfig::databases), its last value repeats (an empty list
     /// means none).
     pub backups_per_database: Vec<usize>,
+    /// How the seeded backups are spread in time and how many are unfinished. Default:
+    /// [`History::Nightly`].
+    pub history: History,
     /// Backups a page (at least 1). Every page answers it as `page_size`.
     pub page_size: usize,
     /// Waited (with `tokio::time::sleep`) before answering every request.
@@ -205,6 +212,7 @@ impl fmt::Debug for MockConfig {
             .field("seed", &self.seed)
             .field("databases", &self.databases)
             .field("backups_per_database", &self.backups_per_database)
+            .field("history", &self.history)
             .field("page_size", &self.page_size)
             .field("latency", &self.latency)
             .field("faults", &self.faults)
@@ -217,13 +225,14 @@ impl fmt::Debug for MockConfig {
 
 impl Default for MockConfig {
     /// Token `mock-token`, seed 0, 3 databases of 45 backups, 20 a page, no latency, no fault,
-    /// instant lifecycle, every backup successful, `127.0.0.1:0`.
+    /// nightly history, instant lifecycle, every backup successful, `127.0.0.1:0`.
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_owned(),
             seed: 0,
             databases: 3,
             backups_per_database: vec![45],
+            history: History::Nightly,
             page_size: 20,
             latency: Duration::ZERO,
             faults: FaultPlan::new(),
@@ -324,7 +333,7 @@ impl MockServer {
                 "page_size is 0; a page must hold at least one backup".to_owned(),
             ));
         }
-        let mut store = Store::new(config.seed);
+        let mut store = Store::new(config.seed, config.history);
         for index in 0..config.databases {
             store.add_seeded_database(config.backups_for(index));
         }
