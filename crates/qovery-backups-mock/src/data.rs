@@ -267,6 +267,19 @@ impl Store {
         Ok(database.entries.iter().rev().map(|entry| self.materialize(database, entry)).collect())
     }
 
+    /// The backup at `index` in the listing order (0 is the newest).
+    pub(crate) fn nth_newest(&self, id: Uuid, index: usize) -> Option<Backup> {
+        let database = self.database(id).ok()?;
+        let position = database.entries.len().checked_sub(index.checked_add(1)?)?;
+        Some(self.materialize(database, &database.entries[position]))
+    }
+
+    /// The newest backup of the first database that has one.
+    pub(crate) fn first_backup(&self) -> Option<Backup> {
+        let (database, entry) = self.databases.iter().find_map(|d| d.entries.last().map(|e| (d, e)))?;
+        Some(self.materialize(database, entry))
+    }
+
     /// One backup as it is now.
     pub(crate) fn backup(&self, id: Uuid, backup: Uuid) -> Option<Backup> {
         let database = self.database(id).ok()?;

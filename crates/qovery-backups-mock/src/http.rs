@@ -2,6 +2,8 @@
 //! pipeline that applies latency and faults around them.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +23,8 @@ use uuid::Uuid;
 
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
-use crate::fault::{Fault, FaultState};
+use crate::fault::{BIG_HEADER_BYTES, Fault, FaultState};
+use crate::hostile::{self, ChunkBody, backups_in};
 use crate::lifecycle::{Lifecycle, OutcomeState};
 use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
@@ -31,6 +34,10 @@ const MAX_BODY: usize = 1 << 20;
 /// Everything the handlers and the `MockServer` handle share.
 pub(crate) struct Shared {
     pub(crate) token: String,
+    /// Where the server listens, for the `Location` of a redirect.
+    pub(crate) addr: SocketAddr,
+    /// Endless answers still being sent.
+    pub(crate) open_streams: Arc<AtomicUsize>,
     pub(crate) page_size: usize,
     pub(crate) latency: Mutex<Duration>,
     pub(crate) store: Mutex<Store>,
@@ -266,16 +273,21 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
             (None, placeholder())
         }
         Plan::Replace => {
-            let response = fault.as_ref().map_or_else(placeholder, replacement);
+            let response = match &fault {
+                Some(fault) => replacement(fault, &shared, &parts),
+                None => placeholder(),
+            };
             let response = normalize_error(response).await;
             (Some(response.status().as_u16()), response)
         }
         Plan::Run { before, after, then } => {
+            let database = database_in(parts.uri.path());
             sleep_unless_zero(before).await;
             let response = process(&shared, parts, body, next).await;
             sleep_unless_zero(after).await;
             let response = normalize_error(response).await;
-            after_operation(then, response, number, control.as_deref()).await
+            let context = AfterContext { shared: &shared, number, control: control.as_deref(), database };
+            after_operation(then, response, context).await
         }
     };
     finish(&shared, number, status, response)
@@ -306,6 +318,18 @@ enum After {
     Truncate,
     /// Dropped: the connection is reset instead.
     Lost,
+    /// [`hostile::huge`] applied to a success body.
+    Huge,
+    /// [`hostile::escapes`] applied to any JSON body.
+    Escape,
+    /// [`hostile::far_future`] applied to a success body.
+    Future,
+    /// [`hostile::float_page`] applied to a success body.
+    FloatPage,
+    /// A header of [`BIG_HEADER_BYTES`] added.
+    BigHeader,
+    /// A backup of two pages before inserted into a page.
+    RepeatOld,
 }
 
 /// Where each fault acts. A pure function of the fault, so that which faults apply the operation
@@ -316,16 +340,32 @@ fn plan(fault: Option<&Fault>) -> Plan {
     match fault {
         Fault::Reset => Plan::Kill(Kill::Reset),
         Fault::Close => Plan::Kill(Kill::Close),
-        Fault::Status(_) | Fault::RetryAfterSeconds(_) | Fault::RetryAfterDate(_) | Fault::BadJson => {
-            Plan::Replace
-        }
+        Fault::Status(_)
+        | Fault::RetryAfterSeconds(_)
+        | Fault::RetryAfterDate(_)
+        | Fault::BadJson
+        | Fault::Endless
+        | Fault::Echo
+        | Fault::Redirect => Plan::Replace,
         Fault::Slow(delay) => Plan::Run { before: *delay, after: Duration::ZERO, then: After::Keep },
         Fault::Late(delay) => Plan::Run { before: Duration::ZERO, after: *delay, then: After::Keep },
         Fault::Truncate => run(After::Truncate),
         Fault::Lost => run(After::Lost),
         Fault::UnknownEnum => run(After::UnknownEnum),
         Fault::UnknownFields => run(After::UnknownFields),
+        Fault::Huge => run(After::Huge),
+        Fault::Escape => run(After::Escape),
+        Fault::Future => run(After::Future),
+        Fault::FloatPage => run(After::FloatPage),
+        Fault::BigHeader => run(After::BigHeader),
+        Fault::RepeatOld => run(After::RepeatOld),
     }
+}
+
+/// The database a path names, if it names one (`/database/{id}/backup…`).
+fn database_in(path: &str) -> Option<Uuid> {
+    let rest = path.strip_prefix("/database/")?;
+    Uuid::parse_str(rest.split('/').next()?).ok()
 }
 
 /// Numbers the request, decides its fault and appends it to the log, under one lock (always
@@ -397,8 +437,31 @@ fn arm(control: Option<&ConnControl>, kill: Kill) {
 }
 
 /// The answer a [`Plan::Replace`] fault sends instead of running the operation.
-fn replacement(fault: &Fault) -> Response {
+fn replacement(fault: &Fault, shared: &Shared, parts: &http::request::Parts) -> Response {
     match fault {
+        Fault::Endless => {
+            // Any backup will do: the client is meant to give up long before the end.
+            let backup = lock(&shared.store)
+                .first_backup()
+                .and_then(|b| serde_json::to_value(b).ok())
+                .unwrap_or_else(|| json!({}));
+            let chunks = hostile::endless_page(shared.page_size, &backup);
+            let body = Body::new(ChunkBody::new(chunks, Some(Arc::clone(&shared.open_streams))));
+            (StatusCode::OK, [(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+                .into_response()
+        }
+        Fault::Echo => {
+            error(StatusCode::BAD_REQUEST, hostile::echo(&parts.method, &parts.uri, &parts.headers))
+        }
+        Fault::Redirect => {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let location = format!("http://localhost:{}/redirected{path}", shared.addr.port());
+            let mut response = StatusCode::FOUND.into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(http::header::LOCATION, value);
+            }
+            response
+        }
         Fault::Status(code) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             error(
@@ -439,13 +502,22 @@ fn retry_after_date(now: SystemTime, secs: u64) -> String {
     httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead))
 }
 
+/// What [`after_operation`] needs besides the answer.
+struct AfterContext<'a> {
+    shared: &'a Shared,
+    number: u64,
+    control: Option<&'a ConnControl>,
+    /// The database the request's path names, if any.
+    database: Option<Uuid>,
+}
+
 /// Changes, cuts or drops the operation's answer; returns the status the client will see, if any.
 async fn after_operation(
     then: After,
     response: Response,
-    number: u64,
-    control: Option<&ConnControl>,
+    context: AfterContext<'_>,
 ) -> (Option<u16>, Response) {
+    let AfterContext { shared, number, control, database } = context;
     let response = match then {
         After::Keep => response,
         After::UnknownEnum => rewrite_success(response, |v| unknown_enums(v, number)).await,
@@ -459,6 +531,32 @@ async fn after_operation(
         After::Lost => {
             arm(control, Kill::Reset);
             return (None, placeholder());
+        }
+        After::Huge => huge(response).await,
+        After::Escape => rewrite_json(response, hostile::escapes).await,
+        After::Future => rewrite_success(response, hostile::far_future).await,
+        After::FloatPage => rewrite_success(response, hostile::float_page).await,
+        After::BigHeader => {
+            let mut response = response;
+            let padding = HeaderValue::from_bytes(&vec![b'a'; BIG_HEADER_BYTES]);
+            if let Ok(padding) = padding {
+                response.headers_mut().insert(HeaderName::from_static("x-mock-padding"), padding);
+            }
+            response
+        }
+        After::RepeatOld => {
+            let old = |page: i64| -> Option<Value> {
+                // The first backup of page `page - 2`, counting newest first.
+                let index = usize::try_from(page.checked_sub(3)?).ok()?.checked_mul(shared.page_size)?;
+                let backup = lock(&shared.store).nth_newest(database?, index)?;
+                serde_json::to_value(backup).ok()
+            };
+            rewrite_success(response, |value| {
+                if let Some(old) = value.get("page").and_then(Value::as_i64).and_then(old) {
+                    hostile::insert_repeat(value, old);
+                }
+            })
+            .await
         }
     };
     (Some(response.status().as_u16()), response)
@@ -556,6 +654,28 @@ async fn rewrite_success(response: Response, edit: impl FnOnce(&mut Value)) -> R
     if !response.status().is_success() {
         return response;
     }
+    rewrite_json(response, edit).await
+}
+
+/// The answer with its body padded by [`hostile::huge`], when it is a success with a backup.
+async fn huge(response: Response) -> Response {
+    if !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let padded = serde_json::from_slice::<Value>(&bytes).ok().and_then(hostile::huge);
+    match padded {
+        Some(chunks) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(parts, Body::new(ChunkBody::new(chunks, None)))
+        }
+        None => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+/// Applies `edit` to a JSON body, whatever the status; a body that is not JSON passes unchanged.
+async fn rewrite_json(response: Response, edit: impl FnOnce(&mut Value)) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
@@ -565,20 +685,6 @@ async fn rewrite_success(response: Response, edit: impl FnOnce(&mut Value)) -> R
     parts.headers.remove(CONTENT_LENGTH);
     let bytes = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// The backups in a page body, or the backup a create answered.
-fn backups_in(value: &mut Value) -> Vec<&mut Value> {
-    if value.get("results").is_some_and(Value::is_array) {
-        match value.get_mut("results").and_then(Value::as_array_mut) {
-            Some(results) => results.iter_mut().collect(),
-            None => Vec::new(),
-        }
-    } else if value.get("id").is_some() {
-        vec![value]
-    } else {
-        Vec::new()
-    }
 }
 
 fn set_if_present(object: &mut Value, key: &str, new: String) {
@@ -668,6 +774,15 @@ mod tests {
             Fault::Lost,
             Fault::UnknownEnum,
             Fault::UnknownFields,
+            Fault::Endless,
+            Fault::Huge,
+            Fault::Echo,
+            Fault::Escape,
+            Fault::Future,
+            Fault::FloatPage,
+            Fault::Redirect,
+            Fault::BigHeader,
+            Fault::RepeatOld,
         ];
         for fault in &all {
             match fault {
@@ -682,7 +797,16 @@ mod tests {
                 | Fault::BadJson
                 | Fault::Lost
                 | Fault::UnknownEnum
-                | Fault::UnknownFields => {}
+                | Fault::UnknownFields
+                | Fault::Endless
+                | Fault::Huge
+                | Fault::Echo
+                | Fault::Escape
+                | Fault::Future
+                | Fault::FloatPage
+                | Fault::Redirect
+                | Fault::BigHeader
+                | Fault::RepeatOld => {}
             }
         }
         all
@@ -709,7 +833,8 @@ mod tests {
         for fault in every_kind() {
             let cut = match plan(Some(&fault)) {
                 Plan::Kill(_) => true,
-                Plan::Replace => false,
+                // The one made-up answer that never completes.
+                Plan::Replace => fault == Fault::Endless,
                 Plan::Run { then, .. } => matches!(then, After::Truncate | After::Lost),
             };
             assert_eq!(!cut, fault.answers(), "{fault}");
@@ -733,6 +858,15 @@ mod tests {
     fn connection_faults_kill_with_their_own_kind() {
         assert_eq!(plan(Some(&Fault::Reset)), Plan::Kill(Kill::Reset));
         assert_eq!(plan(Some(&Fault::Close)), Plan::Kill(Kill::Close));
+    }
+
+    #[test]
+    fn the_database_is_read_from_the_path_when_there_is_one() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(database_in(&format!("/database/{id}/backup")), Some(id));
+        assert_eq!(database_in(&format!("/database/{id}/backup/{id}")), Some(id));
+        assert_eq!(database_in("/database/nope/backup"), None);
+        assert_eq!(database_in("/organization"), None);
     }
 
     #[test]

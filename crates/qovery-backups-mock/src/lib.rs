@@ -108,6 +108,15 @@
 //! | `lost` | [`Fault::Lost`] |
 //! | `unknown-enum` | [`Fault::UnknownEnum`] |
 //! | `unknown-fields` | [`Fault::UnknownFields`] |
+//! | `endless` | [`Fault::Endless`]: a 200 page that never ends (stops when the client leaves, or at 1 GiB) |
+//! | `huge` | [`Fault::Huge`]: a valid answer padded to some 64 MiB |
+//! | `echo` | [`Fault::Echo`]: a 400 whose detail echoes every request header, `Authorization` included |
+//! | `escape` | [`Fault::Escape`]: names, messages and details with terminal escapes, BEL, CR, LF |
+//! | `future` | [`Fault::Future`]: the newest backup `SUCCESS` and dated 9999-12-31 |
+//! | `float-page` | [`Fault::FloatPage`]: `page` and `page_size` written as floats |
+//! | `redirect` | [`Fault::Redirect`]: 302 to the same server under another host name |
+//! | `big-header` | [`Fault::BigHeader`]: a 1 MiB response header (applied, then unreadable) |
+//! | `repeat-old` | [`Fault::RepeatOld`]: a page repeats a backup of two pages before |
 //!
 //! ```
 //! use qovery_backups_mock::{Fault, FaultPlan};
@@ -127,6 +136,7 @@
 mod conn;
 mod data;
 mod fault;
+mod hostile;
 mod http;
 mod lifecycle;
 mod log;
@@ -145,7 +155,8 @@ use uuid::Uuid;
 
 pub use crate::data::{History, HistoryParseError};
 pub use crate::fault::{
-    DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, Fault, FaultPlan, FaultSpecError,
+    BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
+    FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
 pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
@@ -343,6 +354,8 @@ impl MockServer {
         let addr = listener.local_addr().map_err(|source| MockError::Bind { addr: config.addr, source })?;
         let shared = Arc::new(Shared {
             token: config.token,
+            addr,
+            open_streams: Arc::default(),
             page_size: config.page_size,
             latency: Mutex::new(config.latency),
             store: Mutex::new(store),
@@ -483,6 +496,12 @@ impl MockServer {
     pub fn push_outcome(&self, outcome: ServiceActionStatusEnum) {
         assert_final(&outcome);
         lock(&self.shared.outcomes).push(outcome);
+    }
+
+    /// How many [`Fault::Endless`] answers the server is still sending. Each stops when its
+    /// client goes away (the server notices at its next write) or at [`ENDLESS_CAP`].
+    pub fn open_streams(&self) -> usize {
+        self.shared.open_streams.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Replaces the latency added to every request.
