@@ -67,6 +67,45 @@
 //! [`MockServer::start`] spawns the server on the current tokio runtime, so a server started in a
 //! `#[tokio::test]` lives as long as that test; it stops when the [`MockServer`] is dropped.
 //!
+//! # Backup lifecycle
+//!
+//! A backup created through the API answers `QUEUED` in its 201, then is `ONGOING` after
+//! [`Lifecycle::queued`], then final after [`Lifecycle::ongoing`] more, on tokio's clock (instant
+//! by default). Its final `status.status_details.status` is `SUCCESS` unless [`Outcomes`] says
+//! `ERROR` or `CANCELED`: a queue of next outcomes ([`MockServer::push_outcome`]), rules on the
+//! name, or a seeded probability, also written as a SPEC (`next=error|success,error=0.1,seed=3`).
+//! [`MockServer::remove_backup`] makes a backup vanish while a client waits for it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
+//! use qovery_backups_mock::{Lifecycle, MockConfig, MockServer};
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = MockServer::start(MockConfig {
+//!     lifecycle: Lifecycle { queued: Duration::from_secs(1), ongoing: Duration::from_secs(30) },
+//!     ..MockConfig::default()
+//! })
+//! .await?;
+//! let database = server.database_ids()[0];
+//! server.push_outcome(ServiceActionStatusEnum::Error);
+//! let created: Backup = reqwest::Client::new()
+//!     .post(format!("{}/database/{database}/backup", server.base_url()))
+//!     .header("Authorization", format!("Token {}", server.token()))
+//!     .json(&serde_json::json!({"name": "nightly", "message": "before the migration"}))
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! let status = |b: Backup| b.status.unwrap().status_details.status;
+//! assert_eq!(status(created.clone()), ServiceActionStatusEnum::Queued);
+//! tokio::time::advance(Duration::from_secs(31)).await;
+//! assert_eq!(status(server.backup(database, created.id).unwrap()), ServiceActionStatusEnum::Error);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Faults
 //!
 //! A [`FaultPlan`] decides which requests go wrong and how ([`Fault`]): a status with an error
