@@ -5,6 +5,8 @@
 //! database of a million backups at about 150 bytes a backup and makes start-up a single pass.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, TimeZone, Utc};
 use qovery_backups_api::types::{
@@ -14,7 +16,10 @@ use qovery_backups_api::types::{
 };
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, RngExt, SeedableRng};
+use tokio::time::Instant;
 use uuid::Uuid;
+
+use crate::lifecycle::{Lifecycle, progress};
 
 // Domains keep the generators of different kinds of data independent: adding a database, or a
 // backup to one, never shifts any other value.
@@ -22,6 +27,73 @@ const DOMAIN_DATABASE: u32 = 1;
 const DOMAIN_BACKUP: u32 = 2;
 const DOMAIN_TIMELINE: u32 = 3;
 const DOMAIN_CREATED: u32 = 4;
+
+/// How the seeded backups of a database are spread in time, and how many are left unfinished.
+///
+/// `FromStr` and `Display` use the names below (any case), for a command line such as
+/// `qovery-backups mock --history retention`.
+///
+/// ```
+/// use qovery_backups_mock::{History, MockConfig};
+///
+/// let config = MockConfig { history: "retention".parse().unwrap(), ..MockConfig::default() };
+/// assert_eq!(config.history, History::Retention);
+/// assert_eq!(History::Retention.to_string(), "retention");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum History {
+    /// About a day apart, like nightly backups (packed closer past two years' worth, so that even a
+    /// million fit in the last two years); only the newest can still be in progress. `nightly`.
+    #[default]
+    Nightly,
+    /// Spread from about an hour old to about six years old, dense when recent and sparse when
+    /// old (the age grows geometrically), so that hourly, daily, weekly, monthly and yearly
+    /// retention rules all have backups to keep and to drop. Besides failed (`ERROR`) and
+    /// `CANCELED` ones, about one in twenty-five is still in progress (`QUEUED` or `ONGOING`),
+    /// stuck, whatever its age. `retention`.
+    Retention,
+}
+
+impl History {
+    /// The name `FromStr` reads and `Display` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            History::Nightly => "nightly",
+            History::Retention => "retention",
+        }
+    }
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a [`History`] name could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryParseError(String);
+
+impl fmt::Display for HistoryParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown history `{}`; use `nightly` or `retention`", self.0)
+    }
+}
+
+impl std::error::Error for HistoryParseError {}
+
+impl FromStr for History {
+    type Err = HistoryParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "nightly" => Ok(History::Nightly),
+            "retention" => Ok(History::Retention),
+            _ => Err(HistoryParseError(text.to_owned())),
+        }
+    }
+}
 
 /// Why a store operation failed; the HTTP layer turns each into its status and detail.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,6 +106,7 @@ pub(crate) enum StoreError {
 
 pub(crate) struct Store {
     seed: u64,
+    history: History,
     databases: Vec<Database>,
     by_id: HashMap<Uuid, usize>,
     /// Ids of backups created through the API, and of databases added without a seed position.
@@ -63,6 +136,17 @@ struct Entry {
 enum Body {
     Seeded(u32),
     Stored(Box<Backup>),
+    /// Created through the API: served as [`progress`] says at the time of serving.
+    Created(Box<Created>),
+}
+
+struct Created {
+    /// The body the create answered, `QUEUED`.
+    queued: Backup,
+    /// When it was created, on tokio's clock.
+    at: Instant,
+    lifecycle: Lifecycle,
+    outcome: ServiceActionStatusEnum,
 }
 
 impl Entry {
@@ -78,9 +162,10 @@ pub(crate) struct Page {
 }
 
 impl Store {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, history: History) -> Self {
         Self {
             seed,
+            history,
             databases: Vec::new(),
             by_id: HashMap::new(),
             created_rng: record_rng(seed, DOMAIN_CREATED, 0, 0),
@@ -104,7 +189,10 @@ impl Store {
         while self.by_id.contains_key(&id) {
             id = uuid_from(&mut self.created_rng);
         }
-        let times = seeded_timeline(self.seed, ordinal, count);
+        let times = match self.history {
+            History::Nightly => seeded_timeline(self.seed, ordinal, count),
+            History::Retention => retention_timeline(self.seed, ordinal, count),
+        };
         let mut database = Database {
             id,
             ordinal,
@@ -179,6 +267,25 @@ impl Store {
         Ok(database.entries.iter().rev().map(|entry| self.materialize(database, entry)).collect())
     }
 
+    /// The backup at `index` in the listing order (0 is the newest).
+    pub(crate) fn nth_newest(&self, id: Uuid, index: usize) -> Option<Backup> {
+        let database = self.database(id).ok()?;
+        let position = database.entries.len().checked_sub(index.checked_add(1)?)?;
+        Some(self.materialize(database, &database.entries[position]))
+    }
+
+    /// The newest backup of the first database that has one.
+    pub(crate) fn first_backup(&self) -> Option<Backup> {
+        let (database, entry) = self.databases.iter().find_map(|d| d.entries.last().map(|e| (d, e)))?;
+        Some(self.materialize(database, entry))
+    }
+
+    /// One backup as it is now.
+    pub(crate) fn backup(&self, id: Uuid, backup: Uuid) -> Option<Backup> {
+        let database = self.database(id).ok()?;
+        database.position(backup).map(|p| self.materialize(database, &database.entries[p]))
+    }
+
     pub(crate) fn backup_ids(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         Ok(self.database(id)?.entries.iter().rev().map(|e| e.id).collect())
     }
@@ -206,14 +313,17 @@ impl Store {
         Ok(Page { page, results })
     }
 
-    /// Creates a queued backup, newer than every backup of the database.
+    /// Creates a queued backup, newer than every backup of the database, that will move along
+    /// `lifecycle` from `at` and end with `outcome`.
     pub(crate) fn create(
         &mut self,
         id: Uuid,
-        name: String,
-        message: String,
+        request: (String, String),
         now: DateTime<Utc>,
+        at: Instant,
+        (lifecycle, outcome): (Lifecycle, ServiceActionStatusEnum),
     ) -> Result<Backup, StoreError> {
+        let (name, message) = request;
         let index = *self.by_id.get(&id).ok_or(StoreError::UnknownDatabase(id))?;
         let newest = self.databases[index].entries.last().map(|e| e.created_at);
         // The wall clock can stand still or step back; the listing order must not.
@@ -252,19 +362,30 @@ impl Store {
                 }),
             }),
         };
-        self.insert(id, backup.clone())?;
+        let body = Body::Created(Box::new(Created { queued: backup.clone(), at, lifecycle, outcome }));
+        self.insert_body(id, body, backup.id, backup.created_at)?;
         Ok(backup)
     }
 
     /// Inserts a backup where its `created_at` puts it.
     pub(crate) fn insert(&mut self, id: Uuid, backup: Backup) -> Result<(), StoreError> {
+        let (backup_id, created_at) = (backup.id, backup.created_at);
+        self.insert_body(id, Body::Stored(Box::new(backup)), backup_id, created_at)
+    }
+
+    fn insert_body(
+        &mut self,
+        id: Uuid,
+        body: Body,
+        backup_id: Uuid,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let seq = self.next_seq;
         let database = self.database_mut(id)?;
-        if database.by_id.contains_key(&backup.id) {
-            return Err(StoreError::DuplicateBackup(backup.id));
+        if database.by_id.contains_key(&backup_id) {
+            return Err(StoreError::DuplicateBackup(backup_id));
         }
-        let entry =
-            Entry { created_at: backup.created_at, seq, id: backup.id, body: Body::Stored(Box::new(backup)) };
+        let entry = Entry { created_at, seq, id: backup_id, body };
         let key = entry.key();
         let position = database.entries.binary_search_by_key(&key, Entry::key).unwrap_or_else(|p| p);
         database.by_id.insert(entry.id, key);
@@ -284,8 +405,12 @@ impl Store {
     fn materialize(&self, database: &Database, entry: &Entry) -> Backup {
         match &entry.body {
             Body::Stored(backup) => (**backup).clone(),
+            Body::Created(created) => {
+                progress(&created.queued, created.at.elapsed(), created.lifecycle, &created.outcome)
+            }
             Body::Seeded(serial) => seeded_backup(
                 self.seed,
+                self.history,
                 database.ordinal,
                 *serial,
                 database.seeded,
@@ -345,6 +470,33 @@ fn seeded_timeline(seed: u64, ordinal: u32, count: u32) -> Vec<DateTime<Utc>> {
     times
 }
 
+/// Creation times of `count` seeded backups for [`History::Retention`], oldest first, strictly
+/// increasing, whole seconds.
+///
+/// The `i`th newest (from 0) is about `1 h × (6 years / 1 h)^((i - 1) / (count - 2))` older than the newest
+/// (±10 %), at least a second older than the one after it: a geometric spread, so every scale
+/// from hours to years has backups at any count from a dozen up. One draw and one `exp` a backup
+/// keep a million quick to make.
+fn retention_timeline(seed: u64, ordinal: u32, count: u32) -> Vec<DateTime<Utc>> {
+    const HOUR: f64 = 3600.0;
+    const OLDEST: f64 = 6.0 * 365.25 * 24.0 * 3600.0;
+    let mut rng = record_rng(seed, DOMAIN_TIMELINE, ordinal, 1);
+    let newest = anchor() - ChronoDuration::seconds(rng.random_range(0..3600));
+    let growth = (OLDEST / HOUR).ln();
+    // The second newest is an hour old, the oldest six years (before jitter).
+    let steps = f64::from(count.saturating_sub(2).max(1));
+    let mut times = vec![newest; count as usize];
+    let mut previous_age: i64 = 0;
+    for (i, slot) in times.iter_mut().rev().enumerate() {
+        if i > 0 {
+            let target = HOUR * (growth * (i as f64 - 1.0) / steps).exp() * rng.random_range(0.9..1.1);
+            previous_age = (target as i64).max(previous_age + 1);
+        }
+        *slot = newest - ChronoDuration::seconds(previous_age);
+    }
+    times
+}
+
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
@@ -353,6 +505,7 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 /// seeded with, so the newest can look in progress.
 fn seeded_backup(
     seed: u64,
+    history: History,
     ordinal: u32,
     serial: u32,
     seeded: u32,
@@ -405,6 +558,9 @@ fn seeded_backup(
     let work_secs = rng.random_range(20..900i64);
     let mirror_skipped = rng.random_bool(0.3);
     let in_progress = newest && rng.random_bool(0.4);
+    // Drawn only for this history, so that the nightly one stays what it was for every seed.
+    let stuck = history == History::Retention && rng.random_bool(0.04);
+    let in_progress = in_progress || stuck;
 
     let queue_step = ServiceStepMetric {
         step_name: Some(ServiceStepMetricNameEnum::DeploymentQueueing),
@@ -502,8 +658,30 @@ mod tests {
     }
 
     #[test]
+    fn a_retention_timeline_spans_hours_to_years_whatever_the_count() {
+        for count in [12, 45, 1000, 100_000] {
+            let times = retention_timeline(3, 0, count);
+            assert_eq!(times.len(), count as usize);
+            assert!(times.windows(2).all(|w| w[0] < w[1]), "{count}");
+            let newest = times[times.len() - 1];
+            let second = times[times.len() - 2];
+            let span = newest - times[0];
+            assert!(newest - second < ChronoDuration::hours(2), "{count}: the second is recent");
+            assert!(span > ChronoDuration::days(5 * 365), "{count}: the oldest is years old");
+            let within_a_day = times.iter().filter(|t| newest - **t < ChronoDuration::days(1)).count();
+            let past_a_year = times.iter().filter(|t| newest - **t > ChronoDuration::days(365)).count();
+            assert!(
+                within_a_day >= 2 && past_a_year >= 2,
+                "{count}: {within_a_day} in a day, {past_a_year} past a year"
+            );
+        }
+        assert_eq!(retention_timeline(3, 0, 1).len(), 1);
+        assert!(retention_timeline(3, 0, 0).is_empty());
+    }
+
+    #[test]
     fn derivation_is_stable_and_matches_the_seeded_id() {
-        let mut store = Store::new(11);
+        let mut store = Store::new(11, History::Nightly);
         let db = store.add_seeded_database(30);
         let first = store.backups(db).unwrap();
         let again = store.backups(db).unwrap();

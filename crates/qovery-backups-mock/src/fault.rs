@@ -64,7 +64,61 @@ pub enum Fault {
     /// Answer normally, but a success body carries fields openapi.yaml does not declare, at page,
     /// backup, status, status-details, steps and step level. SPEC: `unknown-fields`.
     UnknownFields,
+    /// Answer 200 with `content-type: application/json` and a chunked body that never ends:
+    /// `{"page":1,"page_size":20,"results":[` then the same backup object, again and again. The
+    /// server stops sending when the client goes away, and after [`ENDLESS_CAP`] bytes anyway
+    /// (the body then ends there, not valid JSON). Does not apply the operation. SPEC: `endless`.
+    Endless,
+    /// Apply the operation and answer normally, but the first backup of a success body gets a
+    /// `message` padded with [`HUGE_PADDING`] bytes of `x`: an otherwise valid answer of some
+    /// 64 MiB. An answer without a backup (an empty page, a 204) is sent unchanged. SPEC: `huge`.
+    Huge,
+    /// Answer 400 with an `{"status", "detail"}` body whose detail echoes the request line and
+    /// every request header verbatim, `Authorization` included, as a misconfigured proxy does.
+    /// Does not apply the operation. SPEC: `echo`.
+    Echo,
+    /// Apply the operation and answer normally, but every backup's `name` and `message`, and an
+    /// error's `detail`, end with terminal escape sequences and control characters:
+    /// [`HOSTILE_TEXT`] (`ESC[8m`, which hides text, an `ESC]0;…BEL` title change, BEL, CR, LF).
+    /// SPEC: `escape`.
+    Escape,
+    /// Apply the operation and answer normally, but the first backup of a success body is
+    /// `SUCCESS` (state `DEPLOYED`) and created and updated on 9999-12-31. An answer without a
+    /// backup is sent unchanged. SPEC: `future`.
+    Future,
+    /// Apply the operation and answer normally, but a page's `page` and `page_size` are written
+    /// as floats (`1.0`, `20.0`). SPEC: `float-page`.
+    FloatPage,
+    /// Answer 302 with `Location: http://localhost:PORT/redirected<path and query>`: the same
+    /// server under another host name, so a client that follows it sends a cross-origin request
+    /// (which must not carry the token), and the mock answers that with 401 without one. Does not
+    /// apply the operation. SPEC: `redirect`.
+    Redirect,
+    /// Apply the operation and answer normally, with one more header, `x-mock-padding`, of
+    /// [`BIG_HEADER_BYTES`] bytes: more than hyper-based clients (reqwest) accept in a response
+    /// head, so the client sees an error while the operation happened. SPEC: `big-header`.
+    BigHeader,
+    /// Apply the operation and answer normally, but a page from the third on also carries,
+    /// in the middle of its results, the first backup of the page two before it (delivered two
+    /// pages earlier), to defeat loop detection that only compares with the previous page. No
+    /// page's last backup, the next cursor, is ever a repeat (given a page size of 2 or more).
+    /// Other answers are sent unchanged. SPEC: `repeat-old`.
+    RepeatOld,
 }
+
+/// Where [`Fault::Endless`] stops anyway: 1 GiB.
+pub const ENDLESS_CAP: u64 = 1 << 30;
+
+/// How many bytes of padding [`Fault::Huge`] adds to a backup's message: 64 MiB.
+pub const HUGE_PADDING: usize = 64 << 20;
+
+/// The size of the header [`Fault::BigHeader`] adds: 1 MiB, well past the 64 KiB that many
+/// proxies accept and the roughly 400 KiB response head that hyper's client reads at most.
+pub const BIG_HEADER_BYTES: usize = 1 << 20;
+
+/// What [`Fault::Escape`] appends to names, messages and details: text that a terminal would
+/// act on if printed raw (hide what follows, retitle the window, ring, move the cursor).
+pub const HOSTILE_TEXT: &str = "\u{1b}[8m hidden \u{1b}]0;pwned\u{7} bell\u{7} cr\r lf\n";
 
 /// What `Fault::Slow` and `Fault::Late` wait when the SPEC names no duration.
 pub const DEFAULT_SLOW: Duration = Duration::from_secs(5);
@@ -85,7 +139,8 @@ pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
 pub const DEFAULT_MAX_CONSECUTIVE: u32 = 3;
 
 const KIND_LIST: &str = "a status 400-599 (e.g. 500, 502, 503, 504), 429s[:SECS], 429d[:SECS], \
-     reset, close, truncate, slow[:DURATION], late[:DURATION], badjson, lost, unknown-enum, unknown-fields";
+     reset, close, truncate, slow[:DURATION], late[:DURATION], badjson, lost, unknown-enum, unknown-fields, \
+     endless, huge, echo, escape, future, float-page, redirect, big-header, repeat-old";
 
 const SPEC_EXAMPLE: &str = "3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,seed=7";
 
@@ -100,12 +155,19 @@ impl Fault {
                 | Fault::Lost
                 | Fault::UnknownEnum
                 | Fault::UnknownFields
+                | Fault::Huge
+                | Fault::Escape
+                | Fault::Future
+                | Fault::FloatPage
+                | Fault::BigHeader
+                | Fault::RepeatOld
         )
     }
 
-    /// Whether the client receives a complete HTTP answer under this fault.
+    /// Whether the client receives a complete HTTP answer under this fault (one it may still
+    /// refuse to read, like [`Fault::BigHeader`]'s).
     pub fn answers(&self) -> bool {
-        !matches!(self, Fault::Reset | Fault::Close | Fault::Truncate | Fault::Lost)
+        !matches!(self, Fault::Reset | Fault::Close | Fault::Truncate | Fault::Lost | Fault::Endless)
     }
 }
 
@@ -124,6 +186,15 @@ impl fmt::Display for Fault {
             Fault::Lost => f.write_str("lost"),
             Fault::UnknownEnum => f.write_str("unknown-enum"),
             Fault::UnknownFields => f.write_str("unknown-fields"),
+            Fault::Endless => f.write_str("endless"),
+            Fault::Huge => f.write_str("huge"),
+            Fault::Echo => f.write_str("echo"),
+            Fault::Escape => f.write_str("escape"),
+            Fault::Future => f.write_str("future"),
+            Fault::FloatPage => f.write_str("float-page"),
+            Fault::Redirect => f.write_str("redirect"),
+            Fault::BigHeader => f.write_str("big-header"),
+            Fault::RepeatOld => f.write_str("repeat-old"),
         }
     }
 }
@@ -157,6 +228,15 @@ fn parse_kind(text: &str) -> Result<Fault, String> {
         "lost" => no_arg(Fault::Lost),
         "unknown-enum" | "unknown-enums" => no_arg(Fault::UnknownEnum),
         "unknown-fields" | "unknown-field" => no_arg(Fault::UnknownFields),
+        "endless" => no_arg(Fault::Endless),
+        "huge" => no_arg(Fault::Huge),
+        "echo" => no_arg(Fault::Echo),
+        "escape" => no_arg(Fault::Escape),
+        "future" => no_arg(Fault::Future),
+        "float-page" => no_arg(Fault::FloatPage),
+        "redirect" => no_arg(Fault::Redirect),
+        "big-header" => no_arg(Fault::BigHeader),
+        "repeat-old" => no_arg(Fault::RepeatOld),
         "slow" => match arg {
             None => Ok(Fault::Slow(DEFAULT_SLOW)),
             Some(arg) => Ok(Fault::Slow(parse_duration(arg)?)),
@@ -550,5 +630,74 @@ impl FaultState {
             self.streaks.remove(key);
         }
         fault
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decisions(plan: FaultPlan, keys: &[&str]) -> Vec<Option<Fault>> {
+        let mut state = FaultState::new(plan);
+        keys.iter().map(|key| state.decide(key)).collect()
+    }
+
+    #[test]
+    fn a_schedule_counts_every_request_from_one() {
+        let plan = FaultPlan::new().at(2, Fault::Reset).at(3, Fault::Status(503));
+        assert_eq!(
+            decisions(plan, &["GET a", "POST b", "GET a", "GET a"]),
+            [None, Some(Fault::Reset), Some(Fault::Status(503)), None]
+        );
+    }
+
+    #[test]
+    fn random_faults_stop_after_the_cap_on_the_same_request_only() {
+        let plan = FaultPlan::new().with_probability(1.0).with_kinds([Fault::Close]).with_max_consecutive(2);
+        let got = decisions(plan, &["a", "a", "a", "b", "a"]);
+        // `a` twice, then served; `b` has its own streak; `a` starts a new streak after a clean one.
+        assert_eq!(
+            got,
+            [Some(Fault::Close), Some(Fault::Close), None, Some(Fault::Close), Some(Fault::Close)]
+        );
+    }
+
+    #[test]
+    fn the_same_seed_makes_the_same_decisions() {
+        let plan = FaultPlan::new().with_probability(0.5).with_seed(9);
+        let keys: Vec<String> = (0..200).map(|n| format!("GET /{n}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let first = decisions(plan.clone(), &keys);
+        assert_eq!(first, decisions(plan.clone(), &keys));
+        assert_ne!(first, decisions(plan.with_seed(10), &keys));
+        assert!(first.iter().any(Option::is_some) && first.iter().any(Option::is_none));
+    }
+
+    #[test]
+    fn the_hostile_kinds_round_trip_through_their_spec_names() {
+        let names = [
+            "endless",
+            "huge",
+            "echo",
+            "escape",
+            "future",
+            "float-page",
+            "redirect",
+            "big-header",
+            "repeat-old",
+        ];
+        for name in names {
+            let fault: Fault = name.parse().unwrap();
+            assert_eq!(fault.to_string(), name);
+            assert!(format!("{name}:1").parse::<Fault>().is_err(), "{name} takes no argument");
+        }
+        let plan: FaultPlan = "1=endless,2=repeat-old,kinds=echo|big-header".parse().unwrap();
+        assert_eq!(plan.to_string().parse::<FaultPlan>().unwrap(), plan);
+    }
+
+    #[test]
+    fn a_scheduled_fault_ignores_the_cap() {
+        let plan = FaultPlan::new().with_max_consecutive(0).at(1, Fault::Lost);
+        assert_eq!(decisions(plan, &["a"]), [Some(Fault::Lost)]);
     }
 }

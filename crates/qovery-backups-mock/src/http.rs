@@ -2,6 +2,8 @@
 //! pipeline that applies latency and faults around them.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +23,9 @@ use uuid::Uuid;
 
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
-use crate::fault::{Fault, FaultState};
+use crate::fault::{BIG_HEADER_BYTES, Fault, FaultState};
+use crate::hostile::{self, ChunkBody, backups_in};
+use crate::lifecycle::{Lifecycle, OutcomeState};
 use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 /// Request bodies larger than this are refused; the API takes two short strings.
@@ -30,12 +34,18 @@ const MAX_BODY: usize = 1 << 20;
 /// Everything the handlers and the `MockServer` handle share.
 pub(crate) struct Shared {
     pub(crate) token: String,
+    /// Where the server listens, for the `Location` of a redirect.
+    pub(crate) addr: SocketAddr,
+    /// Endless answers still being sent.
+    pub(crate) open_streams: Arc<AtomicUsize>,
     pub(crate) page_size: usize,
     pub(crate) latency: Mutex<Duration>,
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) log: Mutex<VecDeque<RequestRecord>>,
     pub(crate) received: Mutex<u64>,
+    pub(crate) lifecycle: Mutex<Lifecycle>,
+    pub(crate) outcomes: Mutex<OutcomeState>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: every critical section leaves the data
@@ -167,7 +177,16 @@ async fn create(State(shared): State<Arc<Shared>>, Path(database_id): Path<Strin
             );
         }
     };
-    let created = lock(&shared.store).create(database_id, request.name, request.message, Utc::now());
+    // Decided before the store is locked: the two locks are never held together.
+    let outcome = lock(&shared.outcomes).decide(&request.name);
+    let lifecycle = *lock(&shared.lifecycle);
+    let created = lock(&shared.store).create(
+        database_id,
+        (request.name, request.message),
+        Utc::now(),
+        Instant::now(),
+        (lifecycle, outcome),
+    );
     match created {
         Ok(backup) => json_response(StatusCode::CREATED, &backup),
         Err(e) => store_error(e),
@@ -235,72 +254,214 @@ fn authorize(shared: &Shared, header: Option<&HeaderValue>) -> Result<(), Failur
     Ok(())
 }
 
-/// Logging, latency, faults and authentication, around every request.
+/// Logging, latency, faults and authentication, around every request, in four steps: record the
+/// request (and decide its fault), wait the configured latency, act on the fault before the
+/// operation (break the connection, answer instead, or wait), then after it (change or cut the
+/// answer). Each step is its own function below; this one only sequences them.
 async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let at = Instant::now();
     let (mut parts, body) = request.into_parts();
     let control = parts.extensions.remove::<Arc<ConnControl>>();
     let body = to_bytes(body, MAX_BODY).await;
+    let (number, fault) = record(&shared, &parts, &body, at);
+    wait_latency(&shared).await;
 
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let key = format!("{} {}?{}", parts.method, path, query.as_deref().unwrap_or(""));
-    let headers = detached_headers(&parts.headers);
-    let auth_scheme = parts
-        .headers
+    let (status, response) = match plan(fault.as_ref()) {
+        Plan::Kill(kill) => {
+            arm(control.as_deref(), kill);
+            (None, placeholder())
+        }
+        Plan::Replace => {
+            let response = match &fault {
+                Some(fault) => replacement(fault, &shared, &parts),
+                None => placeholder(),
+            };
+            let response = normalize_error(response).await;
+            (Some(response.status().as_u16()), response)
+        }
+        Plan::Run { before, after, then } => {
+            let database = database_in(parts.uri.path());
+            sleep_unless_zero(before).await;
+            let response = process(&shared, parts, body, next).await;
+            sleep_unless_zero(after).await;
+            let response = normalize_error(response).await;
+            let context = AfterContext { shared: &shared, number, control: control.as_deref(), database };
+            after_operation(then, response, context).await
+        }
+    };
+    finish(&shared, number, status, response)
+}
+
+/// How a fault acts on a request, decided from the fault alone.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Break the connection without running the operation.
+    Kill(Kill),
+    /// Answer with [`replacement`], without running the operation.
+    Replace,
+    /// Run the operation, waiting `before` it and `after` it, then change its answer as `then`
+    /// says.
+    Run { before: Duration, after: Duration, then: After },
+}
+
+/// What happens to the operation's answer once it is made.
+#[derive(Debug, PartialEq, Eq)]
+enum After {
+    /// Sent as it is.
+    Keep,
+    /// [`unknown_enums`] applied to a success body.
+    UnknownEnum,
+    /// [`unknown_fields`] applied to a success body.
+    UnknownFields,
+    /// Sent with its full `Content-Length` but cut half-way.
+    Truncate,
+    /// Dropped: the connection is reset instead.
+    Lost,
+    /// [`hostile::huge`] applied to a success body.
+    Huge,
+    /// [`hostile::escapes`] applied to any JSON body.
+    Escape,
+    /// [`hostile::far_future`] applied to a success body.
+    Future,
+    /// [`hostile::float_page`] applied to a success body.
+    FloatPage,
+    /// A header of [`BIG_HEADER_BYTES`] added.
+    BigHeader,
+    /// A backup of two pages before inserted into a page.
+    RepeatOld,
+}
+
+/// Where each fault acts. A pure function of the fault, so that which faults apply the operation
+/// is decided in one place (and tested against [`Fault::applies_operation`]).
+fn plan(fault: Option<&Fault>) -> Plan {
+    let run = |then| Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then };
+    let Some(fault) = fault else { return run(After::Keep) };
+    match fault {
+        Fault::Reset => Plan::Kill(Kill::Reset),
+        Fault::Close => Plan::Kill(Kill::Close),
+        Fault::Status(_)
+        | Fault::RetryAfterSeconds(_)
+        | Fault::RetryAfterDate(_)
+        | Fault::BadJson
+        | Fault::Endless
+        | Fault::Echo
+        | Fault::Redirect => Plan::Replace,
+        Fault::Slow(delay) => Plan::Run { before: *delay, after: Duration::ZERO, then: After::Keep },
+        Fault::Late(delay) => Plan::Run { before: Duration::ZERO, after: *delay, then: After::Keep },
+        Fault::Truncate => run(After::Truncate),
+        Fault::Lost => run(After::Lost),
+        Fault::UnknownEnum => run(After::UnknownEnum),
+        Fault::UnknownFields => run(After::UnknownFields),
+        Fault::Huge => run(After::Huge),
+        Fault::Escape => run(After::Escape),
+        Fault::Future => run(After::Future),
+        Fault::FloatPage => run(After::FloatPage),
+        Fault::BigHeader => run(After::BigHeader),
+        Fault::RepeatOld => run(After::RepeatOld),
+    }
+}
+
+/// The database a path names, if it names one (`/database/{id}/backup…`).
+fn database_in(path: &str) -> Option<Uuid> {
+    let rest = path.strip_prefix("/database/")?;
+    Uuid::parse_str(rest.split('/').next()?).ok()
+}
+
+/// Numbers the request, decides its fault and appends it to the log, under one lock (always
+/// taken in this order) so that concurrent requests agree on which is the Nth.
+fn record(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Result<Bytes, axum::Error>,
+    at: Instant,
+) -> (u64, Option<Fault>) {
+    let key = request_key(parts);
+    let mut faults = lock(&shared.faults);
+    let mut received = lock(&shared.received);
+    *received += 1;
+    let number = *received;
+    let fault = faults.decide(&key);
+    let mut log = lock(&shared.log);
+    if log.len() >= REQUEST_LOG_CAPACITY {
+        log.pop_front();
+    }
+    log.push_back(RequestRecord {
+        number,
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: detached_headers(&parts.headers),
+        auth_scheme: auth_scheme(&parts.headers),
+        // A copy, for the same reason as the headers.
+        body: body.as_ref().map(|b| Bytes::copy_from_slice(b)).unwrap_or_default(),
+        at,
+        fault: fault.clone(),
+        status: None,
+    });
+    (number, fault)
+}
+
+/// What makes two requests "the same request" for the cap on consecutive faults: method, path
+/// and query.
+fn request_key(parts: &http::request::Parts) -> String {
+    format!("{} {}?{}", parts.method, parts.uri.path(), parts.uri.query().unwrap_or(""))
+}
+
+/// The first word of the `Authorization` header, the only part of it the log keeps.
+fn auth_scheme(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_whitespace().next())
-        .map(str::to_owned);
-    // Numbering, the fault decision and the log entry happen under one lock (always taken in
-    // this order), so concurrent requests agree on which is the Nth.
-    let (number, fault) = {
-        let mut faults = lock(&shared.faults);
-        let mut received = lock(&shared.received);
-        *received += 1;
-        let number = *received;
-        let fault = faults.decide(&key);
-        let mut log = lock(&shared.log);
-        if log.len() >= REQUEST_LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(RequestRecord {
-            number,
-            method: parts.method.clone(),
-            path,
-            query,
-            headers,
-            auth_scheme,
-            // A copy, for the same reason as the headers.
-            body: body.as_ref().map(|b| Bytes::copy_from_slice(b)).unwrap_or_default(),
-            at,
-            fault: fault.clone(),
-            status: None,
-        });
-        (number, fault)
-    };
+        .map(str::to_owned)
+}
 
+async fn wait_latency(shared: &Shared) {
     let latency = *lock(&shared.latency);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    sleep_unless_zero(latency).await;
+}
+
+async fn sleep_unless_zero(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
     }
+}
 
-    let kill = |kill: Kill| {
-        if let Some(control) = &control {
-            control.arm(kill);
-        }
-    };
+/// Orders the connection killed when hyper next writes to it. Requests served without the
+/// accept loop (none today) have no control, and are answered normally.
+fn arm(control: Option<&ConnControl>, kill: Kill) {
+    if let Some(control) = control {
+        control.arm(kill);
+    }
+}
 
-    let response = match &fault {
-        Some(Fault::Reset) => {
-            kill(Kill::Reset);
-            return finish(&shared, number, None, placeholder());
+/// The answer a [`Plan::Replace`] fault sends instead of running the operation.
+fn replacement(fault: &Fault, shared: &Shared, parts: &http::request::Parts) -> Response {
+    match fault {
+        Fault::Endless => {
+            // Any backup will do: the client is meant to give up long before the end.
+            let backup = lock(&shared.store)
+                .first_backup()
+                .and_then(|b| serde_json::to_value(b).ok())
+                .unwrap_or_else(|| json!({}));
+            let chunks = hostile::endless_page(shared.page_size, &backup);
+            let body = Body::new(ChunkBody::new(chunks, Some(Arc::clone(&shared.open_streams))));
+            (StatusCode::OK, [(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+                .into_response()
         }
-        Some(Fault::Close) => {
-            kill(Kill::Close);
-            return finish(&shared, number, None, placeholder());
+        Fault::Echo => {
+            error(StatusCode::BAD_REQUEST, hostile::echo(&parts.method, &parts.uri, &parts.headers))
         }
-        Some(Fault::Status(code)) => {
+        Fault::Redirect => {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let location = format!("http://localhost:{}/redirected{path}", shared.addr.port());
+            let mut response = StatusCode::FOUND.into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(http::header::LOCATION, value);
+            }
+            response
+        }
+        Fault::Status(code) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             error(
                 status,
@@ -311,60 +472,93 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
                 ),
             )
         }
-        Some(Fault::RetryAfterSeconds(secs)) => too_many_requests(
+        Fault::RetryAfterSeconds(secs) => too_many_requests(
             secs.to_string(),
             format!("rate limit exceeded; retry after {secs} s (injected fault)"),
         ),
-        Some(Fault::RetryAfterDate(secs)) => {
-            let now = SystemTime::now();
-            let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-            // An HTTP-date has whole seconds: round up so the client never waits less than asked.
-            // Capped at a year: a SystemTime past the representable range would panic.
-            let ahead = (*secs).min(365 * 24 * 3600) + 1;
-            let until = SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead);
-            let date = httpdate::fmt_http_date(until);
+        Fault::RetryAfterDate(secs) => {
+            let date = retry_after_date(SystemTime::now(), *secs);
             too_many_requests(
                 date.clone(),
                 format!("rate limit exceeded; retry after {date} (injected fault)"),
             )
         }
-        Some(Fault::BadJson) => json_bytes(
+        Fault::BadJson => json_bytes(
             StatusCode::OK,
             b"{\"page\": 1, \"page_size\": 20, \"results\": [{\"id\": \"<html>".to_vec(),
         ),
-        Some(Fault::Slow(delay)) => {
-            tokio::time::sleep(*delay).await;
-            process(&shared, parts, body, next).await
-        }
-        Some(Fault::Late(delay)) => {
-            let response = process(&shared, parts, body, next).await;
-            tokio::time::sleep(*delay).await;
-            response
-        }
-        Some(Fault::Truncate | Fault::Lost | Fault::UnknownEnum | Fault::UnknownFields) | None => {
-            process(&shared, parts, body, next).await
-        }
-    };
+        // `plan` sends no other fault here.
+        _ => placeholder(),
+    }
+}
 
-    let response = normalize_error(response).await;
-    let response = match &fault {
-        Some(Fault::UnknownEnum) => rewrite_success(response, |v| unknown_enums(v, number)).await,
-        Some(Fault::UnknownFields) => rewrite_success(response, |v| unknown_fields(v, number)).await,
-        Some(Fault::Truncate) => {
+/// The HTTP-date `secs` seconds after `now`. An HTTP-date has whole seconds: it is rounded up so
+/// that the client never waits less than asked. Capped at a year: a `SystemTime` past the
+/// representable range would panic.
+fn retry_after_date(now: SystemTime, secs: u64) -> String {
+    let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let ahead = secs.min(365 * 24 * 3600) + 1;
+    httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead))
+}
+
+/// What [`after_operation`] needs besides the answer.
+struct AfterContext<'a> {
+    shared: &'a Shared,
+    number: u64,
+    control: Option<&'a ConnControl>,
+    /// The database the request's path names, if any.
+    database: Option<Uuid>,
+}
+
+/// Changes, cuts or drops the operation's answer; returns the status the client will see, if any.
+async fn after_operation(
+    then: After,
+    response: Response,
+    context: AfterContext<'_>,
+) -> (Option<u16>, Response) {
+    let AfterContext { shared, number, control, database } = context;
+    let response = match then {
+        After::Keep => response,
+        After::UnknownEnum => rewrite_success(response, |v| unknown_enums(v, number)).await,
+        After::UnknownFields => rewrite_success(response, |v| unknown_fields(v, number)).await,
+        After::Truncate => {
             let (parts, body) = response.into_parts();
             let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            kill(Kill::Truncate { body_len: bytes.len() });
-            let status = parts.status.as_u16();
-            return finish(&shared, number, Some(status), Response::from_parts(parts, Body::from(bytes)));
+            arm(control, Kill::Truncate { body_len: bytes.len() });
+            Response::from_parts(parts, Body::from(bytes))
         }
-        Some(Fault::Lost) => {
-            kill(Kill::Reset);
-            return finish(&shared, number, None, placeholder());
+        After::Lost => {
+            arm(control, Kill::Reset);
+            return (None, placeholder());
         }
-        _ => response,
+        After::Huge => huge(response).await,
+        After::Escape => rewrite_json(response, hostile::escapes).await,
+        After::Future => rewrite_success(response, hostile::far_future).await,
+        After::FloatPage => rewrite_success(response, hostile::float_page).await,
+        After::BigHeader => {
+            let mut response = response;
+            let padding = HeaderValue::from_bytes(&vec![b'a'; BIG_HEADER_BYTES]);
+            if let Ok(padding) = padding {
+                response.headers_mut().insert(HeaderName::from_static("x-mock-padding"), padding);
+            }
+            response
+        }
+        After::RepeatOld => {
+            let old = |page: i64| -> Option<Value> {
+                // The first backup of page `page - 2`, counting newest first.
+                let index = usize::try_from(page.checked_sub(3)?).ok()?.checked_mul(shared.page_size)?;
+                let backup = lock(&shared.store).nth_newest(database?, index)?;
+                serde_json::to_value(backup).ok()
+            };
+            rewrite_success(response, |value| {
+                if let Some(old) = value.get("page").and_then(Value::as_i64).and_then(old) {
+                    hostile::insert_repeat(value, old);
+                }
+            })
+            .await
+        }
     };
-    let status = response.status().as_u16();
-    finish(&shared, number, Some(status), response)
+    (Some(response.status().as_u16()), response)
 }
 
 /// A copy of the headers, less `Authorization`, that owns its bytes: hyper's values are slices of
@@ -459,6 +653,28 @@ async fn rewrite_success(response: Response, edit: impl FnOnce(&mut Value)) -> R
     if !response.status().is_success() {
         return response;
     }
+    rewrite_json(response, edit).await
+}
+
+/// The answer with its body padded by [`hostile::huge`], when it is a success with a backup.
+async fn huge(response: Response) -> Response {
+    if !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let padded = serde_json::from_slice::<Value>(&bytes).ok().and_then(hostile::huge);
+    match padded {
+        Some(chunks) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(parts, Body::new(ChunkBody::new(chunks, None)))
+        }
+        None => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+/// Applies `edit` to a JSON body, whatever the status; a body that is not JSON passes unchanged.
+async fn rewrite_json(response: Response, edit: impl FnOnce(&mut Value)) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
@@ -468,20 +684,6 @@ async fn rewrite_success(response: Response, edit: impl FnOnce(&mut Value)) -> R
     parts.headers.remove(CONTENT_LENGTH);
     let bytes = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// The backups in a page body, or the backup a create answered.
-fn backups_in(value: &mut Value) -> Vec<&mut Value> {
-    if value.get("results").is_some_and(Value::is_array) {
-        match value.get_mut("results").and_then(Value::as_array_mut) {
-            Some(results) => results.iter_mut().collect(),
-            None => Vec::new(),
-        }
-    } else if value.get("id").is_some() {
-        vec![value]
-    } else {
-        Vec::new()
-    }
 }
 
 fn set_if_present(object: &mut Value, key: &str, new: String) {
@@ -548,5 +750,149 @@ fn unknown_fields(value: &mut Value, n: u64) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One fault of every kind, so a new kind cannot be left out of these tests unnoticed: the
+    /// match below fails to compile (in this crate, `Fault` is exhaustive) until it is listed.
+    fn every_kind() -> Vec<Fault> {
+        let all = vec![
+            Fault::Status(503),
+            Fault::RetryAfterSeconds(2),
+            Fault::RetryAfterDate(2),
+            Fault::Reset,
+            Fault::Close,
+            Fault::Truncate,
+            Fault::Slow(Duration::from_millis(1500)),
+            Fault::Late(Duration::from_secs(3)),
+            Fault::BadJson,
+            Fault::Lost,
+            Fault::UnknownEnum,
+            Fault::UnknownFields,
+            Fault::Endless,
+            Fault::Huge,
+            Fault::Echo,
+            Fault::Escape,
+            Fault::Future,
+            Fault::FloatPage,
+            Fault::Redirect,
+            Fault::BigHeader,
+            Fault::RepeatOld,
+        ];
+        for fault in &all {
+            match fault {
+                Fault::Status(_)
+                | Fault::RetryAfterSeconds(_)
+                | Fault::RetryAfterDate(_)
+                | Fault::Reset
+                | Fault::Close
+                | Fault::Truncate
+                | Fault::Slow(_)
+                | Fault::Late(_)
+                | Fault::BadJson
+                | Fault::Lost
+                | Fault::UnknownEnum
+                | Fault::UnknownFields
+                | Fault::Endless
+                | Fault::Huge
+                | Fault::Echo
+                | Fault::Escape
+                | Fault::Future
+                | Fault::FloatPage
+                | Fault::Redirect
+                | Fault::BigHeader
+                | Fault::RepeatOld => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn no_fault_runs_the_operation_and_keeps_its_answer() {
+        assert_eq!(
+            plan(None),
+            Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then: After::Keep }
+        );
+    }
+
+    #[test]
+    fn a_fault_runs_the_operation_exactly_when_it_says_it_applies_it() {
+        for fault in every_kind() {
+            let runs = matches!(plan(Some(&fault)), Plan::Run { .. });
+            assert_eq!(runs, fault.applies_operation(), "{fault}");
+        }
+    }
+
+    #[test]
+    fn a_fault_gives_a_complete_answer_exactly_when_it_says_so() {
+        for fault in every_kind() {
+            let cut = match plan(Some(&fault)) {
+                Plan::Kill(_) => true,
+                // The one made-up answer that never completes.
+                Plan::Replace => fault == Fault::Endless,
+                Plan::Run { then, .. } => matches!(then, After::Truncate | After::Lost),
+            };
+            assert_eq!(!cut, fault.answers(), "{fault}");
+        }
+    }
+
+    #[test]
+    fn slow_waits_before_the_operation_and_late_after_it() {
+        let d = Duration::from_millis(1500);
+        assert_eq!(
+            plan(Some(&Fault::Slow(d))),
+            Plan::Run { before: d, after: Duration::ZERO, then: After::Keep }
+        );
+        assert_eq!(
+            plan(Some(&Fault::Late(d))),
+            Plan::Run { before: Duration::ZERO, after: d, then: After::Keep }
+        );
+    }
+
+    #[test]
+    fn connection_faults_kill_with_their_own_kind() {
+        assert_eq!(plan(Some(&Fault::Reset)), Plan::Kill(Kill::Reset));
+        assert_eq!(plan(Some(&Fault::Close)), Plan::Kill(Kill::Close));
+    }
+
+    #[test]
+    fn the_database_is_read_from_the_path_when_there_is_one() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(database_in(&format!("/database/{id}/backup")), Some(id));
+        assert_eq!(database_in(&format!("/database/{id}/backup/{id}")), Some(id));
+        assert_eq!(database_in("/database/nope/backup"), None);
+        assert_eq!(database_in("/organization"), None);
+    }
+
+    #[test]
+    fn the_request_key_is_method_path_and_query() {
+        let (parts, ()) = http::Request::get("/database/x/backup?startId=abc").body(()).unwrap().into_parts();
+        assert_eq!(request_key(&parts), "GET /database/x/backup?startId=abc");
+        let (parts, ()) = http::Request::delete("/database/x/backup/y").body(()).unwrap().into_parts();
+        assert_eq!(request_key(&parts), "DELETE /database/x/backup/y?");
+    }
+
+    #[test]
+    fn only_the_scheme_of_the_authorization_header_is_kept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(auth_scheme(&headers), None);
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret.jwt.value"));
+        assert_eq!(auth_scheme(&headers).as_deref(), Some("Bearer"));
+    }
+
+    #[test]
+    fn a_retry_after_date_is_rounded_up_and_capped_at_a_year() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(10_500);
+        // 10.5 s + 2 s, rounded up: 13 s after the epoch.
+        assert_eq!(retry_after_date(now, 2), "Thu, 01 Jan 1970 00:00:13 GMT");
+        let capped = retry_after_date(SystemTime::UNIX_EPOCH, u64::MAX);
+        assert_eq!(
+            capped,
+            httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(365 * 24 * 3600 + 1))
+        );
     }
 }

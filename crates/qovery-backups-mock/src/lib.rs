@@ -7,7 +7,7 @@
 //! | operation | answer |
 //! |---|---|
 //! | `GET /database/{databaseId}/backup?startId=` | 200, newest first, [`MockConfig::page_size`] a page; `startId` is the id of the last backup already seen; after the last backup, an empty page |
-//! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED` |
+//! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED`; then `ONGOING` and final as [`MockConfig::lifecycle`] and [`MockConfig::outcomes`] say |
 //! | `DELETE /database/{databaseId}/backup/{backupId}` | 204 |
 //!
 //! Every page answers `page`, its 1-based index (1 for the first page; after a `startId`, 1 plus
@@ -22,6 +22,9 @@
 //!
 //! The data is seeded: database ids, backup ids, names, timestamps and statuses all come from a
 //! `ChaCha8Rng` seeded with [`MockConfig::seed`], so the same seed gives byte-identical answers.
+//! [`MockConfig::history`] chooses how they spread in time: about a day apart by default, or, with
+//! [`History::Retention`], from an hour to six years old with failed, canceled and stuck ones among
+//! them, for retention rules to decide on.
 //! A seeded backup is kept as about 150 bytes and derived again from the seed when served, so a
 //! database of a million backups starts in about a second in release mode, in under 200 MB.
 //!
@@ -64,6 +67,45 @@
 //! [`MockServer::start`] spawns the server on the current tokio runtime, so a server started in a
 //! `#[tokio::test]` lives as long as that test; it stops when the [`MockServer`] is dropped.
 //!
+//! # Backup lifecycle
+//!
+//! A backup created through the API answers `QUEUED` in its 201, then is `ONGOING` after
+//! [`Lifecycle::queued`], then final after [`Lifecycle::ongoing`] more, on tokio's clock (instant
+//! by default). Its final `status.status_details.status` is `SUCCESS` unless [`Outcomes`] says
+//! `ERROR` or `CANCELED`: a queue of next outcomes ([`MockServer::push_outcome`]), rules on the
+//! name, or a seeded probability, also written as a SPEC (`next=error|success,error=0.1,seed=3`).
+//! [`MockServer::remove_backup`] makes a backup vanish while a client waits for it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
+//! use qovery_backups_mock::{Lifecycle, MockConfig, MockServer};
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = MockServer::start(MockConfig {
+//!     lifecycle: Lifecycle { queued: Duration::from_secs(1), ongoing: Duration::from_secs(30) },
+//!     ..MockConfig::default()
+//! })
+//! .await?;
+//! let database = server.database_ids()[0];
+//! server.push_outcome(ServiceActionStatusEnum::Error);
+//! let created: Backup = reqwest::Client::new()
+//!     .post(format!("{}/database/{database}/backup", server.base_url()))
+//!     .header("Authorization", format!("Token {}", server.token()))
+//!     .json(&serde_json::json!({"name": "nightly", "message": "before the migration"}))
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! let status = |b: Backup| b.status.unwrap().status_details.status;
+//! assert_eq!(status(created.clone()), ServiceActionStatusEnum::Queued);
+//! tokio::time::advance(Duration::from_secs(31)).await;
+//! assert_eq!(status(server.backup(database, created.id).unwrap()), ServiceActionStatusEnum::Error);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Faults
 //!
 //! A [`FaultPlan`] decides which requests go wrong and how ([`Fault`]): a status with an error
@@ -105,6 +147,15 @@
 //! | `lost` | [`Fault::Lost`] |
 //! | `unknown-enum` | [`Fault::UnknownEnum`] |
 //! | `unknown-fields` | [`Fault::UnknownFields`] |
+//! | `endless` | [`Fault::Endless`]: a 200 page that never ends (stops when the client leaves, or at 1 GiB) |
+//! | `huge` | [`Fault::Huge`]: a valid answer padded to some 64 MiB |
+//! | `echo` | [`Fault::Echo`]: a 400 whose detail echoes every request header, `Authorization` included |
+//! | `escape` | [`Fault::Escape`]: names, messages and details with terminal escapes, BEL, CR, LF |
+//! | `future` | [`Fault::Future`]: the newest backup `SUCCESS` and dated 9999-12-31 |
+//! | `float-page` | [`Fault::FloatPage`]: `page` and `page_size` written as floats |
+//! | `redirect` | [`Fault::Redirect`]: 302 to the same server under another host name |
+//! | `big-header` | [`Fault::BigHeader`]: a 1 MiB response header (applied, then unreadable) |
+//! | `repeat-old` | [`Fault::RepeatOld`]: a page repeats a backup of two pages before |
 //!
 //! ```
 //! use qovery_backups_mock::{Fault, FaultPlan};
@@ -124,7 +175,9 @@
 mod conn;
 mod data;
 mod fault;
+mod hostile;
 mod http;
+mod lifecycle;
 mod log;
 
 use std::collections::VecDeque;
@@ -134,19 +187,23 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qovery_backups_api::types::Backup;
+use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+pub use crate::data::{History, HistoryParseError};
 pub use crate::fault::{
-    DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, Fault, FaultPlan, FaultSpecError,
+    BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
+    FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
+pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 use crate::data::{Store, StoreError};
 use crate::fault::FaultState;
 use crate::http::{Shared, lock};
+use crate::lifecycle::{OutcomeState, assert_final};
 
 /// The token [`MockConfig::default`] accepts.
 pub const DEFAULT_TOKEN: &str = "mock-token";
@@ -179,12 +236,20 @@ pub struct MockConfig {
     /// shorter than [`databases`](MockConfig::databases), its last value repeats (an empty list
     /// means none).
     pub backups_per_database: Vec<usize>,
+    /// How the seeded backups are spread in time and how many are unfinished. Default:
+    /// [`History::Nightly`].
+    pub history: History,
     /// Backups a page (at least 1). Every page answers it as `page_size`.
     pub page_size: usize,
     /// Waited (with `tokio::time::sleep`) before answering every request.
     pub latency: Duration,
     /// Which requests get which fault.
     pub faults: FaultPlan,
+    /// How long a backup created through the API stays `QUEUED`, then `ONGOING`. Default:
+    /// instant (the 201 answers `QUEUED`; the next request sees it final).
+    pub lifecycle: Lifecycle,
+    /// Which final status backups created through the API end with. Default: all `SUCCESS`.
+    pub outcomes: Outcomes,
     /// Where to listen; port 0 picks a free one.
     pub addr: SocketAddr,
 }
@@ -197,9 +262,12 @@ impl fmt::Debug for MockConfig {
             .field("seed", &self.seed)
             .field("databases", &self.databases)
             .field("backups_per_database", &self.backups_per_database)
+            .field("history", &self.history)
             .field("page_size", &self.page_size)
             .field("latency", &self.latency)
             .field("faults", &self.faults)
+            .field("lifecycle", &self.lifecycle)
+            .field("outcomes", &self.outcomes)
             .field("addr", &self.addr)
             .finish()
     }
@@ -207,16 +275,19 @@ impl fmt::Debug for MockConfig {
 
 impl Default for MockConfig {
     /// Token `mock-token`, seed 0, 3 databases of 45 backups, 20 a page, no latency, no fault,
-    /// `127.0.0.1:0`.
+    /// nightly history, instant lifecycle, every backup successful, `127.0.0.1:0`.
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_owned(),
             seed: 0,
             databases: 3,
             backups_per_database: vec![45],
+            history: History::Nightly,
             page_size: 20,
             latency: Duration::ZERO,
             faults: FaultPlan::new(),
+            lifecycle: Lifecycle::default(),
+            outcomes: Outcomes::new(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -312,7 +383,7 @@ impl MockServer {
                 "page_size is 0; a page must hold at least one backup".to_owned(),
             ));
         }
-        let mut store = Store::new(config.seed);
+        let mut store = Store::new(config.seed, config.history);
         for index in 0..config.databases {
             store.add_seeded_database(config.backups_for(index));
         }
@@ -322,12 +393,16 @@ impl MockServer {
         let addr = listener.local_addr().map_err(|source| MockError::Bind { addr: config.addr, source })?;
         let shared = Arc::new(Shared {
             token: config.token,
+            addr,
+            open_streams: Arc::default(),
             page_size: config.page_size,
             latency: Mutex::new(config.latency),
             store: Mutex::new(store),
             faults: Mutex::new(FaultState::new(config.faults)),
             log: Mutex::new(VecDeque::new()),
             received: Mutex::new(0),
+            lifecycle: Mutex::new(config.lifecycle),
+            outcomes: Mutex::new(OutcomeState::new(config.outcomes)),
         });
         let router = http::router(Arc::clone(&shared));
         let task = tokio::spawn(conn::accept_loop(listener, router));
@@ -363,6 +438,12 @@ impl MockServer {
     /// unknown database.
     pub fn backups(&self, database_id: Uuid) -> Vec<Backup> {
         lock(&self.shared.store).backups(database_id).unwrap_or_default()
+    }
+
+    /// One backup as a listing would show it now (a created backup's status moves along its
+    /// [`Lifecycle`]), or `None` if the database does not hold it.
+    pub fn backup(&self, database_id: Uuid, backup_id: Uuid) -> Option<Backup> {
+        lock(&self.shared.store).backup(database_id, backup_id)
     }
 
     /// The ids of the database's backups, newest first; empty for an unknown database. Cheap
@@ -421,6 +502,45 @@ impl MockServer {
     /// generator and per-request streaks start afresh.
     pub fn set_faults(&self, plan: FaultPlan) {
         *lock(&self.shared.faults) = FaultState::new(plan);
+    }
+
+    /// Replaces the lifecycle of backups created from now on; those already created keep theirs.
+    pub fn set_lifecycle(&self, lifecycle: Lifecycle) {
+        *lock(&self.shared.lifecycle) = lifecycle;
+    }
+
+    /// Replaces the outcome rules of backups created from now on; its queue and generator start
+    /// afresh.
+    pub fn set_outcomes(&self, outcomes: Outcomes) {
+        *lock(&self.shared.outcomes) = OutcomeState::new(outcomes);
+    }
+
+    /// Queues the final status of the next backup created (after those already queued).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// use qovery_backups_api::types::ServiceActionStatusEnum;
+    /// use qovery_backups_mock::{MockConfig, MockServer};
+    ///
+    /// let server = MockServer::start(MockConfig::default()).await?;
+    /// server.push_outcome(ServiceActionStatusEnum::Error); // the next create fails
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `outcome` is not `SUCCESS`, `ERROR` or `CANCELED`.
+    pub fn push_outcome(&self, outcome: ServiceActionStatusEnum) {
+        assert_final(&outcome);
+        lock(&self.shared.outcomes).push(outcome);
+    }
+
+    /// How many [`Fault::Endless`] answers the server is still sending. Each stops when its
+    /// client goes away (the server notices at its next write) or at [`ENDLESS_CAP`].
+    pub fn open_streams(&self) -> usize {
+        self.shared.open_streams.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Replaces the latency added to every request.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_valid, authed, client, create, json_of, list, list_url, remove, start, violations};
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, History, MockConfig, MockServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -17,10 +17,17 @@ async fn body_of(response: reqwest::Response, status: u16) -> Value {
 
 #[tokio::test]
 async fn every_page_of_many_seeded_databases_matches_the_list_schema() {
+    for history in [History::Nightly, History::Retention] {
+        every_page_matches_the_list_schema(history).await;
+    }
+}
+
+async fn every_page_matches_the_list_schema(history: History) {
     let server = start(MockConfig {
         databases: 12,
         backups_per_database: vec![0, 1, 20, 41],
         seed: 8,
+        history,
         ..MockConfig::default()
     })
     .await;

@@ -113,3 +113,70 @@ async fn a_large_database_stays_strictly_ordered() {
     assert!(backups.windows(2).all(|w| w[0].created_at > w[1].created_at));
     assert!(backups.last().unwrap().created_at.year() >= 2024, "within the last two years");
 }
+
+fn retention(seed: u64) -> MockConfig {
+    MockConfig {
+        databases: 8,
+        backups_per_database: vec![60],
+        history: qovery_backups_mock::History::Retention,
+        seed,
+        ..MockConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_retention_history_spans_hours_to_years_with_failed_canceled_and_unfinished_backups() {
+    let server = start(retention(4)).await;
+    let mut outcomes = Vec::new();
+    for database in server.database_ids() {
+        let backups = server.backups(database);
+        assert!(backups.windows(2).all(|w| w[0].created_at > w[1].created_at));
+        let newest = backups[0].created_at;
+        let age = |i: usize| newest - backups[i].created_at;
+        assert!(age(1) < chrono::Duration::hours(2), "the second newest is hours old");
+        assert!(age(backups.len() - 1) > chrono::Duration::days(5 * 365), "the oldest is years old");
+        // Several backups in some day, week, month and year, to be told apart by retention rules.
+        let years: HashSet<i32> = backups.iter().map(|b| b.created_at.year()).collect();
+        assert!(years.len() >= 5, "{years:?}");
+        for backup in &backups {
+            let status = backup.status.as_ref().unwrap();
+            let finished = status.steps.as_ref().unwrap().total_duration_sec.is_some();
+            assert_eq!(finished, backup.updated_at.is_some());
+            outcomes.push((status.status_details.status.clone(), finished));
+        }
+    }
+    let count = |s: ServiceActionStatusEnum| outcomes.iter().filter(|(o, _)| *o == s).count();
+    assert!(count(ServiceActionStatusEnum::Success) > outcomes.len() * 3 / 4, "mostly successful");
+    assert!(count(ServiceActionStatusEnum::Error) > 0);
+    assert!(count(ServiceActionStatusEnum::Canceled) > 0);
+    let unfinished = outcomes.iter().filter(|(_, finished)| !finished).count();
+    assert!(unfinished > 3, "unfinished backups, not only the newest ones: {unfinished}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(_, finished)| !finished)
+            .all(|(o, _)| matches!(o, ServiceActionStatusEnum::Queued | ServiceActionStatusEnum::Ongoing))
+    );
+}
+
+#[tokio::test]
+async fn a_retention_history_is_the_same_for_the_same_seed() {
+    let a = start(retention(9)).await;
+    let b = start(retention(9)).await;
+    for database in 0..8 {
+        assert_eq!(first_page_bytes(&a, database).await, first_page_bytes(&b, database).await);
+    }
+    let c = start(retention(10)).await;
+    assert_ne!(first_page_bytes(&a, 0).await, first_page_bytes(&c, 0).await);
+}
+
+#[tokio::test]
+async fn the_default_history_is_unchanged_by_the_retention_option() {
+    // The nightly history must stay what it was for every seed: only the retention one draws more.
+    let nightly = start(seeded(4)).await;
+    let id = nightly.database_ids()[0];
+    let backups = nightly.backups(id);
+    let gaps: Vec<i64> =
+        backups.windows(2).map(|w| (w[0].created_at - w[1].created_at).num_hours()).collect();
+    assert!(gaps.iter().all(|h| (17..=31).contains(h)), "about a day apart: {gaps:?}");
+}
