@@ -14,7 +14,10 @@
 //! 1,000,000.
 //!
 //! The hand-written program is this binary run as `whole_process hand URL DATABASE_ID`, so that
-//! `cargo run` builds everything that is measured except the CLI itself.
+//! `cargo run` builds everything that is measured except the CLI itself. The server is this
+//! binary too, run as `whole_process serve BACKUPS` in a process of its own: a child's peak RSS
+//! as `wait4` reports it starts from its parent's at the fork, and the pages of a million
+//! backups take 900 MB. The driver itself stays at a few MiB, the floor of every RSS figure.
 //!
 //! Options: `--startup-pairs N` (41), `--steady-pairs N` (9), `--million-pairs N` (1; 0 skips),
 //! `--cli PATH` (default: `qovery-backups` beside this binary, i.e. `$CARGO_TARGET_DIR/release/`).
@@ -26,14 +29,11 @@ mod server;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
 
 use qovery_backups_bench::{machine, median, verdict};
-use uuid::Uuid;
 
 use crate::measure::Run;
-use crate::pages::Pages;
-use crate::server::PageServer;
+use crate::server::ServerProcess;
 
 /// A token of the API's shape; it goes only to the two programs and the server.
 const TOKEN: &str = "qov_whole_process_bench_token";
@@ -48,8 +48,10 @@ struct Options {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("hand") {
-        return hand::main(&args[2..]);
+    match args.get(1).map(String::as_str) {
+        Some("hand") => return hand::main(&args[2..]),
+        Some("serve") => return server::main(&args[2..], TOKEN, SEED),
+        _ => {}
     }
     let options = match parse(&args[1..]) {
         Ok(options) => options,
@@ -127,11 +129,8 @@ fn scenario(
     pairs: usize,
     target: Option<f64>,
 ) -> Result<(), String> {
-    let pages = Arc::new(Pages::render(backups, SEED));
-    let database_id = Uuid::from_u64_pair(SEED, backups as u64);
-    let server = PageServer::start(pages.clone(), database_id, TOKEN).map_err(|e| format!("server: {e}"))?;
-    let url = server.base_url();
-    let database = database_id.to_string();
+    let server = ServerProcess::start(hand, backups).map_err(|e| format!("server: {e}"))?;
+    let (url, database) = (server.url.clone(), server.database_id.clone());
     let with_env = |command: &mut Command| {
         // Nothing from the caller's environment (RUST_LOG, QOVERY_*) reaches either program.
         command.env_clear().env("QOVERY_API_TOKEN", TOKEN);
@@ -166,7 +165,7 @@ fn scenario(
         a.push(x);
         b.push(y);
     }
-    report(backups, &pages, &a, &b, target);
+    report(backups, &server.summary, &a, &b, target);
     Ok(())
 }
 
@@ -180,11 +179,9 @@ fn check_same(cli: &Run, hand: &Run, backups: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn report(backups: usize, pages: &Pages, a: &[Run], b: &[Run], target: Option<f64>) {
+fn report(backups: usize, summary: &str, a: &[Run], b: &[Run], target: Option<f64>) {
     println!(
-        "\n== {backups} backups: {} requests, {:.1} MB of JSON in, {:.1} MB of NDJSON out; {} pairs",
-        pages.responses.len(),
-        pages.body_bytes as f64 / 1e6,
+        "\n== {backups} backups: {summary}, {:.1} MB of NDJSON out; {} pairs",
         a[0].output_len as f64 / 1e6,
         a.len()
     );

@@ -4,13 +4,78 @@
 //! thing that differs: blocking I/O, a thread per connection (each program opens one), and per
 //! request a header scan, a map lookup and one `write` of bytes made before timing started.
 
-use std::io::{self, BufRead as _, BufReader, Write as _};
+use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 
 use uuid::Uuid;
 
 use crate::pages::Pages;
+
+/// `whole_process serve BACKUPS`: renders the pages, serves them, prints
+/// `URL DATABASE_ID SUMMARY…` as its first line, and exits when its stdin closes.
+pub fn main(args: &[String], token: &str, seed: u64) -> ExitCode {
+    let Some(Ok(backups)) = args.first().map(|n| n.parse::<usize>()) else {
+        eprintln!("usage: whole_process serve BACKUPS");
+        return ExitCode::from(2);
+    };
+    let pages = Arc::new(Pages::render(backups, seed));
+    let database_id = Uuid::from_u64_pair(seed, backups as u64);
+    let summary =
+        format!("{} requests, {:.1} MB of JSON in", pages.responses.len(), pages.body_bytes as f64 / 1e6);
+    let server = match PageServer::start(pages, database_id, token) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: cannot serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{} {database_id} {summary}", server.base_url());
+    let _ = io::stdout().flush();
+    // The driver holds our stdin: its end, or the driver's, ends the server.
+    let _ = io::stdin().read_to_end(&mut Vec::new());
+    ExitCode::SUCCESS
+}
+
+/// The server, running in a child process, for as long as this value lives.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// The database it lists.
+    pub database_id: String,
+    /// What it serves, for the report.
+    pub summary: String,
+}
+
+impl ServerProcess {
+    /// Starts `this_binary serve backups` and waits until it listens.
+    pub fn start(this_binary: &Path, backups: usize) -> io::Result<ServerProcess> {
+        let mut child = Command::new(this_binary)
+            .args(["serve", &backups.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout is piped")).read_line(&mut first)?;
+        let mut words = first.trim().splitn(3, ' ');
+        let (Some(url), Some(database_id), Some(summary)) = (words.next(), words.next(), words.next()) else {
+            return Err(io::Error::other(format!("the server did not start: {first:?}")));
+        };
+        let (url, database_id, summary) = (url.to_owned(), database_id.to_owned(), summary.to_owned());
+        Ok(ServerProcess { child, url, database_id, summary })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
 
 /// The running server; it serves until the process ends.
 pub struct PageServer {
