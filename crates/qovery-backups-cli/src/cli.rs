@@ -1,6 +1,5 @@
 //! The command line, as scripts call it. Names and flags here are a contract.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -78,8 +77,10 @@ pub enum Command {
     /// status, and values this tool does not know are not successful.
     Check(CheckArgs),
     /// Run the in-memory mock of the API in the foreground.
+    #[cfg(feature = "mock")]
     Mock(MockArgs),
     /// List backups from an embedded mock, through faults, and prove nothing was lost.
+    #[cfg(feature = "mock")]
     Demo,
 }
 
@@ -155,11 +156,12 @@ pub struct CheckArgs {
     pub max_age: Duration,
 }
 
+#[cfg(feature = "mock")]
 #[derive(Debug, Args)]
 pub struct MockArgs {
     /// Where to listen (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
-    pub addr: SocketAddr,
+    pub addr: std::net::SocketAddr,
     /// The token the mock accepts.
     #[arg(long, default_value = "mock-token")]
     pub token: String,

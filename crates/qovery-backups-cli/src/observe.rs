@@ -1,7 +1,9 @@
 //! What the user sees on stderr: log lines by verbosity, and a progress line for long listings.
 //!
 //! Pages and retries are counted from the SDK's own tracing (an `operation` span per page
-//! fetched, a `retrying` event per retry), so the SDK needs no progress API of its own.
+//! fetched, a `retrying` event per retry), so the SDK needs no progress API of its own. The
+//! counting is installed only when something will read the counts: otherwise every page would
+//! pay for two spans that nobody looks at.
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -15,17 +17,27 @@ use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-/// Running totals of the current command.
+/// Running totals of the current command. `pages` and `retries` move only when [`init`] was
+/// asked to count.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Backups written.
     pub items: AtomicU64,
+    /// Pages fetched (calls made).
     pub pages: AtomicU64,
+    /// Retries made.
     pub retries: AtomicU64,
 }
 
+/// Whether a [`Progress`] line would be shown: a person is watching stderr.
+pub fn progress_shown(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
 /// Installs the stderr logger for `verbosity` (0 = warnings, 1 = info, 2 = debug, 3+ = trace;
-/// `quiet` = errors only; `RUST_LOG` overrides) and the counters.
-pub fn init(verbosity: u8, quiet: bool) -> Arc<Counters> {
+/// `quiet` = errors only; `RUST_LOG` overrides) and, when `count`, the counting of pages and
+/// retries into the returned counters.
+pub fn init(verbosity: u8, quiet: bool, count: bool) -> Arc<Counters> {
     let counters = Arc::new(Counters::default());
     let default_filter = match (quiet, verbosity) {
         (true, _) => "error",
@@ -37,8 +49,12 @@ pub fn init(verbosity: u8, quiet: bool) -> Arc<Counters> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let logger =
         tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter);
-    let counting = CountingLayer(counters.clone())
-        .with_filter(Targets::new().with_target("qovery_backups", tracing::Level::INFO));
+    // Without the counting layer, the SDK's info-level spans are disabled at their call sites
+    // (at the default verbosity), and a page costs the tracing machinery one cached check.
+    let counting = count.then(|| {
+        CountingLayer(counters.clone())
+            .with_filter(Targets::new().with_target("qovery_backups", tracing::Level::INFO))
+    });
     tracing_subscriber::registry().with(logger).with(counting).init();
     counters
 }
@@ -83,9 +99,10 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Starts the progress line (a no-op unless [`progress_shown`]).
     pub fn start(counters: Arc<Counters>, quiet: bool) -> Progress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        if quiet || !std::io::stderr().is_terminal() {
+        if !progress_shown(quiet) {
             return Progress { bar, ticker: None };
         }
         bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
@@ -107,6 +124,7 @@ impl Progress {
         Progress { bar, ticker: Some(ticker) }
     }
 
+    /// Stops and clears the progress line.
     pub fn finish(self) {
         if let Some(ticker) = self.ticker {
             ticker.abort();

@@ -1,7 +1,8 @@
-//! Writing backups as they arrive, in one of four formats. Nothing is buffered beyond a line, so
-//! a listing of any length runs in constant memory.
+//! Writing backups as they arrive, in one of four formats, to a standard output buffered for
+//! whoever reads it. At most [`PIPE_BUFFER`] bytes are held, so a listing of any length runs in
+//! constant memory.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, IsTerminal as _, StdoutLock, Write};
 
 use chrono::{DateTime, Utc};
 use qovery_backups::Backup;
@@ -9,6 +10,57 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::Format;
+
+/// Bytes gathered before each write to a pipe or file. Large enough that the system calls cost
+/// nothing next to the encoding (one `write` per 64 KiB: a default pipe's whole capacity), small
+/// enough not to matter to memory.
+pub const PIPE_BUFFER: usize = 64 * 1024;
+
+/// Standard output as a command writes to it: line by line on a terminal, so that a person sees
+/// each line as soon as it is made; in [`PIPE_BUFFER`] chunks otherwise, for throughput.
+pub enum Stdout {
+    /// A terminal: std's own line buffering, flushed at each newline.
+    Terminal(StdoutLock<'static>),
+    /// A pipe or a file.
+    Pipe(BufWriter<StdoutLock<'static>>),
+}
+
+/// The process's standard output, buffered as [`Stdout`] says.
+pub fn stdout() -> Stdout {
+    let stdout = io::stdout();
+    if stdout.is_terminal() {
+        Stdout::Terminal(stdout.lock())
+    } else {
+        // Std's stdout is always line-buffered: a 64 KiB chunk goes through it in at most two
+        // writes (the lines, then the partial last line), instead of one per line.
+        Stdout::Pipe(BufWriter::with_capacity(PIPE_BUFFER, stdout.lock()))
+    }
+}
+
+impl Write for Stdout {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stdout::Terminal(out) => out.write(buf),
+            Stdout::Pipe(out) => out.write(buf),
+        }
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stdout::Terminal(out) => out.write_all(buf),
+            Stdout::Pipe(out) => out.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stdout::Terminal(out) => out.flush(),
+            Stdout::Pipe(out) => out.flush(),
+        }
+    }
+}
 
 /// A backup with the database it belongs to, as the JSON formats write it: the API's fields
 /// and values as received, plus `database_id`.
@@ -19,6 +71,7 @@ struct Tagged<'a> {
     backup: &'a Backup,
 }
 
+/// Writes backups in one format; [`finish`](BackupWriter::finish) closes the document.
 pub struct BackupWriter<W: Write> {
     out: W,
     format: Format,
@@ -33,6 +86,7 @@ const NAME_WIDTH: usize = 10;
 const STATE_WIDTH: usize = 10;
 
 impl<W: Write> BackupWriter<W> {
+    /// A writer of `format` to `out`; ages in a table are counted from now.
     pub fn new(out: W, format: Format) -> Self {
         BackupWriter {
             out,
@@ -44,6 +98,7 @@ impl<W: Write> BackupWriter<W> {
         }
     }
 
+    /// Writes one backup of `database_id`.
     pub fn write(&mut self, database_id: Uuid, backup: &Backup) -> io::Result<()> {
         match self.format {
             Format::Ndjson => {

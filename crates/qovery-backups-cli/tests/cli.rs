@@ -301,6 +301,7 @@ async fn usage_errors_exit_2() {
     assert_eq!(server.requests().len(), 0, "nothing was sent");
 }
 
+#[cfg(feature = "mock")]
 #[test]
 fn mock_prints_its_address_first_and_serves() {
     use std::io::{BufRead as _, BufReader};
@@ -332,6 +333,7 @@ fn mock_prints_its_address_first_and_serves() {
     result.unwrap();
 }
 
+#[cfg(feature = "mock")]
 #[test]
 fn demo_lists_through_faults_and_proves_nothing_was_lost() {
     let output = std::process::Command::cargo_bin("qovery-backups").unwrap().arg("demo").output().unwrap();
@@ -340,4 +342,17 @@ fn demo_lists_through_faults_and_proves_nothing_was_lost() {
     assert!(text.contains("nothing lost, nothing repeated"), "{text}");
     let retries_line = text.lines().find(|l| l.starts_with("retries")).unwrap();
     assert!(!retries_line.starts_with("retries    0"), "the demo's faults were retried: {retries_line}");
+}
+
+/// Run by `cargo test -p qovery-backups-cli --no-default-features`: the tool builds and lists
+/// without the mock, and says plainly that the mock's commands are not in this build.
+#[cfg(not(feature = "mock"))]
+#[test]
+fn without_the_mock_feature_mock_and_demo_are_unknown_commands() {
+    for command in ["mock", "demo"] {
+        let output =
+            std::process::Command::cargo_bin("qovery-backups").unwrap().arg(command).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert!(stderr(&output).contains("unrecognized subcommand"), "{}", stderr(&output));
+    }
 }

@@ -1,4 +1,5 @@
 //! `qovery-backups demo`: the whole stack against an embedded mock, through faults, with proof.
+//! Built with the `mock` feature only.
 
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write as _};
@@ -13,8 +14,8 @@ use uuid::Uuid;
 
 use crate::cli::Format;
 use crate::observe::Counters;
+use crate::outcome::{Failure, Outcome};
 use crate::output::BackupWriter;
-use crate::{Failure, Outcome};
 
 /// Page boundaries worth seeing: empty, one, a page and one, several pages and a short one.
 const BACKUPS_PER_DATABASE: [usize; 4] = [0, 1, 21, 47];
@@ -29,6 +30,7 @@ fn faults() -> FaultPlan {
         .at(9, Fault::Status(502))
 }
 
+/// Lists every database of an embedded, faulty mock and checks that nothing was lost.
 pub async fn run(counters: Arc<Counters>) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let server = MockServer::start(MockConfig {

@@ -1,0 +1,33 @@
+//! `qovery-backups latest`: the newest backup of each database.
+
+use futures::StreamExt as _;
+
+use crate::cli::{Global, LatestArgs};
+use crate::cmd::{client, default_format};
+use crate::outcome::{Failure, Outcome};
+use crate::output::{self, BackupWriter};
+
+/// Writes the newest backup of each database, in the order of the arguments; a database without
+/// backups is a warning, not an error.
+pub async fn run(global: &Global, args: LatestArgs) -> Result<Outcome, Failure> {
+    let client = client(global)?;
+    let format = default_format(args.output);
+    let mut writer = BackupWriter::new(output::stdout(), format);
+    let mut errors = Vec::new();
+    // In order of the arguments, a few at a time.
+    let mut newest = futures::stream::iter(args.database_ids.iter().copied())
+        .map(|database_id| {
+            let backups = client.backups(database_id);
+            async move { (database_id, backups.latest().await) }
+        })
+        .buffered(4);
+    while let Some((database_id, result)) = newest.next().await {
+        match result {
+            Ok(Some(backup)) => writer.write(database_id, &backup)?,
+            Ok(None) => tracing::warn!("database {database_id} has no backups"),
+            Err(e) => errors.push(e),
+        }
+    }
+    writer.finish()?;
+    if errors.is_empty() { Ok(Outcome::Success) } else { Err(Failure::Api(errors)) }
+}

@@ -1,0 +1,71 @@
+//! `qovery-backups list`: every backup of one or more databases, written as it arrives.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use qovery_backups::Backup;
+use uuid::Uuid;
+
+use crate::cli::{Format, Global, ListArgs};
+use crate::cmd::{client, default_format};
+use crate::observe::{Counters, Progress};
+use crate::outcome::{Failure, Outcome};
+use crate::output::{self, BackupWriter};
+
+/// Whether the listing goes through `list_many`, several databases at once with their items
+/// interleaved. A table is read by a person, one database after another, so it never does.
+pub fn interleaves(args: &ListArgs, format: Format) -> bool {
+    format != Format::Table && args.database_ids.len() > 1
+}
+
+/// Writes every backup as it arrives. Errors of one database do not stop the others; what was
+/// received is written (and the JSON array closed) before any error is reported.
+pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
+    if args.start_after.is_some() && args.database_ids.len() > 1 {
+        return Err(Failure::Usage(
+            "--start-after continues one database's listing: give exactly one DATABASE_ID".into(),
+        ));
+    }
+    let client = client(global)?;
+    let format = default_format(args.output);
+    let progress = Progress::start(counters.clone(), global.quiet);
+    let mut writer = BackupWriter::new(output::stdout(), format);
+    let mut errors = Vec::new();
+
+    let mut items: BoxStream<'static, Result<(Uuid, Backup), qovery_backups::Error>> =
+        if interleaves(&args, format) {
+            let mut many = client.list_many(args.database_ids).concurrency(usize::from(args.concurrency));
+            if let Some(limit) = args.limit {
+                many = many.max_items_each(limit);
+            }
+            many.items().boxed()
+        } else {
+            let (start_after, limit) = (args.start_after, args.limit);
+            futures::stream::iter(args.database_ids)
+                .flat_map(move |database_id| {
+                    let mut list = client.backups(database_id).list();
+                    if let Some(start) = start_after {
+                        list = list.start_after(start);
+                    }
+                    if let Some(limit) = limit {
+                        list = list.max_items(limit);
+                    }
+                    list.items().map(move |item| item.map(|backup| (database_id, backup)))
+                })
+                .boxed()
+        };
+    while let Some(item) = items.next().await {
+        match item {
+            Ok((database_id, backup)) => {
+                writer.write(database_id, &backup)?;
+                counters.items.fetch_add(1, Relaxed);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    writer.finish()?;
+    progress.finish();
+    if errors.is_empty() { Ok(Outcome::Success) } else { Err(Failure::Api(errors)) }
+}

@@ -1,0 +1,31 @@
+//! `qovery-backups mock`: the in-memory mock of the API in the foreground, for trying the tool
+//! and for other programs' tests. Built with the `mock` feature only.
+
+use std::io::{self, Write as _};
+
+use crate::cli::MockArgs;
+use crate::outcome::{Failure, Outcome};
+
+/// Serves until Ctrl-C. The first line on stdout is `listening on <URL>`.
+pub async fn run(args: MockArgs) -> Result<Outcome, Failure> {
+    let config = qovery_backups_mock::MockConfig {
+        addr: args.addr,
+        token: args.token,
+        seed: args.seed,
+        databases: args.databases,
+        backups_per_database: vec![args.backups],
+        faults: args.faults.unwrap_or_default(),
+        ..Default::default()
+    };
+    qovery_backups_mock::run_until_ctrl_c(config, |server| {
+        // The first line is a contract: scripts read the address from it.
+        println!("listening on {}", server.base_url());
+        let _ = io::stdout().flush();
+        for database_id in server.database_ids() {
+            eprintln!("database {database_id}");
+        }
+    })
+    .await
+    .map_err(|e| Failure::Other(format!("the mock server stopped: {e}")))?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,81 @@
+//! The commands, one file each, and what they share: the client built from the global flags, the
+//! default output format, and the runtime each command runs on.
+
+use std::io::{self, IsTerminal as _};
+use std::sync::Arc;
+
+use qovery_backups::{AuthScheme, Client, RetryPolicy};
+
+use crate::cli::{AuthSchemeArg, Command, Format, Global};
+use crate::observe::Counters;
+use crate::outcome::{Failure, Outcome};
+
+mod check;
+mod create;
+mod delete;
+#[cfg(feature = "mock")]
+mod demo;
+mod latest;
+mod list;
+#[cfg(feature = "mock")]
+mod mock;
+
+/// Runs `command` to its end.
+pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> Result<Outcome, Failure> {
+    match command {
+        Command::List(args) => list::run(global, args, counters).await,
+        Command::Latest(args) => latest::run(global, args).await,
+        Command::Create(args) => create::run(global, args).await,
+        Command::Delete(args) => delete::run(global, args).await,
+        Command::Check(args) => check::run(global, args).await,
+        #[cfg(feature = "mock")]
+        Command::Mock(args) => mock::run(args).await,
+        #[cfg(feature = "mock")]
+        Command::Demo => demo::run(counters).await,
+    }
+}
+
+/// The runtime that fits `command`.
+///
+/// Every command but one waits on the network almost all of its time, one request at a time, so
+/// one thread does the work: a pool of worker threads would only add thread start-up and the
+/// futex wake-ups of handing each readiness event between threads. The exception is `list` of
+/// several databases in a machine format, whose pages arrive concurrently and are decoded on the
+/// way: there a second worker can decode while the first writes.
+pub fn runtime_for(command: &Command) -> io::Result<tokio::runtime::Runtime> {
+    let concurrent = match command {
+        Command::List(args) => list::interleaves(args, default_format(args.output)) && args.concurrency > 1,
+        _ => false,
+    };
+    if concurrent {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    }
+}
+
+/// The SDK client the global flags describe, with the environment filling in what they leave out.
+pub fn client(global: &Global) -> Result<Client, Failure> {
+    let mut builder = Client::builder()
+        .retry(
+            RetryPolicy::default().max_attempts(global.max_attempts).initial_backoff(global.initial_backoff),
+        )
+        .timeout(global.timeout);
+    if let Some(token) = &global.token {
+        builder = builder.token(token.clone());
+    }
+    if let Some(url) = &global.api_url {
+        builder = builder.base_url(url.clone());
+    }
+    builder = match global.auth_scheme {
+        AuthSchemeArg::Auto => builder,
+        AuthSchemeArg::Token => builder.auth_scheme(AuthScheme::Token),
+        AuthSchemeArg::Bearer => builder.auth_scheme(AuthScheme::Bearer),
+    };
+    Ok(builder.from_env().build()?)
+}
+
+/// A table for a person at a terminal, NDJSON for a program reading a pipe or file.
+pub fn default_format(explicit: Option<Format>) -> Format {
+    explicit.unwrap_or_else(|| if io::stdout().is_terminal() { Format::Table } else { Format::Ndjson })
+}
