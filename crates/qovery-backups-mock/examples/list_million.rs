@@ -1,14 +1,14 @@
 //! Starts a mock with one large database and lists every backup, page by page, over HTTP.
 //!
 //! ```text
-//! cargo run --release -p qovery-backups-mock --example list_million [BACKUPS]
+//! cargo run --release -p qovery-backups-mock --example list_million [BACKUPS [HISTORY]]
 //! ```
 //!
 //! Prints start-up time, pages a second, and the process's peak RSS (Linux).
 
 use std::time::Instant;
 
-use qovery_backups_mock::{MockConfig, MockServer};
+use qovery_backups_mock::{History, MockConfig, MockServer};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,10 +16,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(arg) => arg.parse()?,
         None => 1_000_000,
     };
+    // `nightly` (the default) or `retention`: the start-up cost of each seeded timeline.
+    let history: History = match std::env::args().nth(2) {
+        Some(arg) => arg.parse()?,
+        None => History::default(),
+    };
     let started = Instant::now();
     let server = MockServer::start(MockConfig {
         databases: 1,
         backups_per_database: vec![backups],
+        history,
         ..MockConfig::default()
     })
     .await?;

@@ -265,7 +265,7 @@ fn parse_seconds(arg: Option<&str>) -> Result<u64, String> {
 
 /// Reads `1500ms`, `2s`, `1.5s`, `250us`, `10ns`, `1m`: a number and a unit, which is required
 /// because a bare number is ambiguous between seconds and milliseconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("`{text}` has no unit; write e.g. `1500ms` or `1.5s`"))?;
@@ -291,7 +291,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Prints a duration in the largest unit that keeps it exact, so `Display` and `FromStr` round
 /// trip.
-struct DisplayDuration(Duration);
+pub(crate) struct DisplayDuration(pub(crate) Duration);
 
 impl fmt::Display for DisplayDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -271,12 +271,8 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
             arm(control.as_deref(), kill);
             (None, placeholder())
         }
-        Plan::Replace => {
-            let response = match &fault {
-                Some(fault) => replacement(fault, &shared, &parts),
-                None => placeholder(),
-            };
-            let response = normalize_error(response).await;
+        Plan::Replace(fault) => {
+            let response = normalize_error(replacement(fault, &shared, &parts)).await;
             (Some(response.status().as_u16()), response)
         }
         Plan::Run { before, after, then } => {
@@ -294,11 +290,11 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
 
 /// How a fault acts on a request, decided from the fault alone.
 #[derive(Debug, PartialEq, Eq)]
-enum Plan {
+enum Plan<'a> {
     /// Break the connection without running the operation.
     Kill(Kill),
-    /// Answer with [`replacement`], without running the operation.
-    Replace,
+    /// Answer with [`replacement`] for this fault, without running the operation.
+    Replace(&'a Fault),
     /// Run the operation, waiting `before` it and `after` it, then change its answer as `then`
     /// says.
     Run { before: Duration, after: Duration, then: After },
@@ -333,7 +329,7 @@ enum After {
 
 /// Where each fault acts. A pure function of the fault, so that which faults apply the operation
 /// is decided in one place (and tested against [`Fault::applies_operation`]).
-fn plan(fault: Option<&Fault>) -> Plan {
+fn plan(fault: Option<&Fault>) -> Plan<'_> {
     let run = |then| Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then };
     let Some(fault) = fault else { return run(After::Keep) };
     match fault {
@@ -345,7 +341,7 @@ fn plan(fault: Option<&Fault>) -> Plan {
         | Fault::BadJson
         | Fault::Endless
         | Fault::Echo
-        | Fault::Redirect => Plan::Replace,
+        | Fault::Redirect => Plan::Replace(fault),
         Fault::Slow(delay) => Plan::Run { before: *delay, after: Duration::ZERO, then: After::Keep },
         Fault::Late(delay) => Plan::Run { before: Duration::ZERO, after: *delay, then: After::Keep },
         Fault::Truncate => run(After::Truncate),
@@ -833,7 +829,10 @@ mod tests {
             let cut = match plan(Some(&fault)) {
                 Plan::Kill(_) => true,
                 // The one made-up answer that never completes.
-                Plan::Replace => fault == Fault::Endless,
+                Plan::Replace(replaced) => {
+                    assert_eq!(*replaced, fault);
+                    fault == Fault::Endless
+                }
                 Plan::Run { then, .. } => matches!(then, After::Truncate | After::Lost),
             };
             assert_eq!(!cut, fault.answers(), "{fault}");

@@ -197,7 +197,7 @@ pub use crate::fault::{
     BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
     FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
-pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
+pub use crate::lifecycle::{Lifecycle, LifecycleParseError, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 use crate::data::{Store, StoreError};

@@ -17,6 +17,8 @@ use qovery_backups_api::types::{
     ServiceStepMetricNameEnum, ServiceStepMetrics, StateEnum, StepMetricStatusEnum,
 };
 use rand::rngs::ChaCha8Rng;
+
+use crate::fault::{DisplayDuration, parse_duration};
 use rand::{RngExt, SeedableRng};
 
 /// How long a backup created through the API stays in each in-progress status.
@@ -37,12 +39,75 @@ use rand::{RngExt, SeedableRng};
 /// };
 /// # let _ = config;
 /// ```
+///
+/// `FromStr` and `Display` read and print `queued=DURATION,ongoing=DURATION` (either may be left
+/// out, meaning 0; `instant` or an empty text is both 0), with durations written as in the fault
+/// SPEC (`1500ms`, `2s`, `1m`), for a command line such as
+/// `qovery-backups mock --lifecycle queued=2s,ongoing=30s`:
+///
+/// ```
+/// use std::time::Duration;
+/// use qovery_backups_mock::Lifecycle;
+///
+/// let lifecycle: Lifecycle = "queued=2s, ongoing=1500ms".parse().unwrap();
+/// assert_eq!(lifecycle, Lifecycle { queued: Duration::from_secs(2), ongoing: Duration::from_millis(1500) });
+/// assert_eq!(lifecycle.to_string(), "queued=2s,ongoing=1500ms");
+/// assert_eq!(Lifecycle::default().to_string(), "instant");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     /// From creation until the backup is `ONGOING`.
     pub queued: Duration,
     /// From `ONGOING` until the final status.
     pub ongoing: Duration,
+}
+
+impl fmt::Display for Lifecycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Lifecycle::default() {
+            return f.write_str("instant");
+        }
+        write!(f, "queued={},ongoing={}", DisplayDuration(self.queued), DisplayDuration(self.ongoing))
+    }
+}
+
+/// Why a [`Lifecycle`] could not be read: what to write instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleParseError(String);
+
+impl fmt::Display for LifecycleParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid lifecycle: {}", self.0)
+    }
+}
+
+impl std::error::Error for LifecycleParseError {}
+
+impl FromStr for Lifecycle {
+    type Err = LifecycleParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut lifecycle = Lifecycle::default();
+        let text = text.trim();
+        if text.is_empty() || text.eq_ignore_ascii_case("instant") {
+            return Ok(lifecycle);
+        }
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = item.split_once('=').unwrap_or((item, ""));
+            let slot = match key.trim().to_ascii_lowercase().as_str() {
+                "queued" => &mut lifecycle.queued,
+                "ongoing" => &mut lifecycle.ongoing,
+                _ => {
+                    return Err(LifecycleParseError(format!(
+                        "`{item}`: expected `queued=DURATION` or `ongoing=DURATION`, e.g. `queued=2s,ongoing=30s`"
+                    )));
+                }
+            };
+            *slot =
+                parse_duration(value.trim()).map_err(|e| LifecycleParseError(format!("`{item}`: {e}")))?;
+        }
+        Ok(lifecycle)
+    }
 }
 
 /// Which final status backups created through the API end with: a queue of next outcomes, rules
@@ -411,6 +476,19 @@ mod tests {
         let canceled = first.iter().filter(|o| **o == ServiceActionStatusEnum::Canceled).count();
         assert!((150..250).contains(&errors), "{errors}");
         assert!((60..140).contains(&canceled), "{canceled}");
+    }
+
+    #[test]
+    fn a_lifecycle_round_trips_and_rejects_what_cannot_be() {
+        for text in ["instant", "queued=2s,ongoing=0s", "queued=0s,ongoing=1500ms", "queued=250us,ongoing=1m"]
+        {
+            let lifecycle: Lifecycle = text.parse().unwrap();
+            assert_eq!(lifecycle.to_string().parse::<Lifecycle>().unwrap(), lifecycle, "{text}");
+        }
+        assert_eq!("ongoing=3s".parse::<Lifecycle>().unwrap().queued, Duration::ZERO);
+        for bad in ["queued=2", "ongoing", "slow=1s", "queued=-1s"] {
+            assert!(bad.parse::<Lifecycle>().is_err(), "{bad}");
+        }
     }
 
     #[test]
