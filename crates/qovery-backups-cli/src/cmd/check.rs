@@ -69,7 +69,11 @@ struct Findings {
 /// Reads newest first until the first successful backup, or until a page reaches backups older
 /// than the window: nothing older can make the database fresh, so the request count is bounded
 /// by the backups inside the window plus one page.
-async fn look(client: &qovery_backups::Client, database_id: Uuid, oldest_fresh: DateTime<Utc>) -> Result<Findings, qovery_backups::Error> {
+async fn look(
+    client: &qovery_backups::Client,
+    database_id: Uuid,
+    oldest_fresh: DateTime<Utc>,
+) -> Result<Findings, qovery_backups::Error> {
     let mut pages = client.backups(database_id).list().pages();
     let mut findings = Findings { newest_success: None, stopped_at_window: false, looked_at: 0 };
     while let Some(page) = pages.try_next().await? {
@@ -195,8 +199,16 @@ mod tests {
         assert_eq!(judge(Some(&at("2026-11-27T12:00:00Z")), now, day), Verdict::Fresh);
         assert_eq!(judge(Some(&at("2026-11-27T00:00:00Z")), now, day), Verdict::Fresh, "exactly max_age");
         assert_eq!(judge(Some(&at("2026-11-26T23:59:59Z")), now, day), Verdict::Stale);
-        assert_eq!(judge(Some(&at("2026-11-28T00:05:00Z")), now, day), Verdict::Fresh, "within the clock skew");
-        assert_eq!(judge(Some(&at("2026-11-28T00:05:01Z")), now, day), Verdict::Suspect, "past the clock skew");
+        assert_eq!(
+            judge(Some(&at("2026-11-28T00:05:00Z")), now, day),
+            Verdict::Fresh,
+            "within the clock skew"
+        );
+        assert_eq!(
+            judge(Some(&at("2026-11-28T00:05:01Z")), now, day),
+            Verdict::Suspect,
+            "past the clock skew"
+        );
         assert_eq!(judge(Some(&at("9999-12-31T23:59:59Z")), now, day), Verdict::Suspect);
         assert_eq!(judge(None, now, day), Verdict::Missing);
     }
@@ -205,9 +217,9 @@ mod tests {
     fn only_stale_and_missing_fail_the_check() {
         let failing: Vec<Verdict> =
             [Verdict::Fresh, Verdict::Stale, Verdict::Missing, Verdict::Suspect, Verdict::Unmanaged]
-            .into_iter()
-            .filter(|v| v.fails())
-            .collect();
+                .into_iter()
+                .filter(|v| v.fails())
+                .collect();
         assert_eq!(failing, [Verdict::Stale, Verdict::Missing, Verdict::Suspect]);
     }
 }

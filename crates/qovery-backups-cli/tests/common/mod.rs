@@ -1,0 +1,51 @@
+//! Shared by the CLI's test files: the mock on 127.0.0.1 and the binary run against it.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::process::Output;
+
+use assert_cmd::cargo::CommandCargoExt as _;
+use qovery_backups_mock::{FaultPlan, MockConfig, MockServer};
+
+pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockServer {
+    MockServer::start(MockConfig {
+        databases: backups_per_database.len(),
+        backups_per_database,
+        faults,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs the binary against `server` with its token in the environment.
+pub async fn run(server: &MockServer, args: &[&str]) -> Output {
+    run_with_env(server, args, &[("QOVERY_API_TOKEN", server.token())]).await
+}
+
+pub async fn run_with_env(server: &MockServer, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::cargo_bin("qovery-backups").unwrap();
+    command
+        .args(args)
+        .args(["--api-url", server.base_url(), "--initial-backoff", "1ms"])
+        .env_remove("QOVERY_API_TOKEN")
+        .env_remove("QOVERY_CLI_ACCESS_TOKEN")
+        .env_remove("QOVERY_API_URL")
+        .env_remove("RUST_LOG");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    // The mock runs on this test's runtime; the child blocks a thread of its own.
+    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+pub fn ndjson(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}

@@ -1,0 +1,144 @@
+//! The binary against servers that are broken or hostile: what reaches the terminal, what
+//! reaches a proxy, and what `check` believes. Real HTTP on 127.0.0.1; every server here stops.
+
+mod common;
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use assert_cmd::cargo::CommandCargoExt as _;
+use common::{mock, run, run_with_env, stderr, stdout};
+use qovery_backups_mock::{Fault, FaultPlan};
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_success_dated_in_the_future_is_suspect_not_fresh() {
+    let server = mock(vec![30], FaultPlan::none().at(1, Fault::Future)).await;
+    let id = server.database_ids()[0].to_string();
+    let output = run(&server, &["check", &id, "--max-age", "26h"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let line = stdout(&output);
+    assert!(line.starts_with(&format!("SUSPECT   {id}")), "{line}");
+    assert!(line.contains("9999-12-31T23:59:59Z") && line.contains("after now ("), "both dates: {line}");
+}
+
+/// A backup of the mock's shape, from JSON, so the test says exactly what the server holds.
+fn backup(status: &str, hours_ago: i64) -> qovery_backups::Backup {
+    let created_at = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
+    serde_json::from_value(serde_json::json!({
+        "id": Uuid::new_v4(), "created_at": created_at, "updated_at": created_at,
+        "name": format!("b{hours_ago}"), "message": "m",
+        "status": {
+            "id": Uuid::new_v4(), "state": "DEPLOYED", "service_deployment_status": "UP_TO_DATE",
+            "is_part_last_deployment": true, "deployment_requests_count": 1, "deployment_request_id": null,
+            "status_details": {"action": "DEPLOY", "status": status, "sub_action": "NONE"}
+        }
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_stops_paging_at_the_edge_of_the_window() {
+    // 100 failed backups an hour apart, then the only success, 101 hours old: six pages deep.
+    let server = mock(vec![], FaultPlan::none()).await;
+    let mut history: Vec<_> = (0..100).map(|hours| backup("ERROR", hours)).collect();
+    history.push(backup("SUCCESS", 101));
+    let database_id = server.add_database_with(history).unwrap();
+
+    let output = run(&server, &["check", &database_id.to_string(), "--max-age", "30h"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let line = stdout(&output);
+    assert!(line.starts_with("STALE "), "{line}");
+    assert!(line.contains("none of the 40 newest backups succeeded"), "{line}");
+    // 30 hours of backups fill one page and a half: two requests, not the whole history.
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_escape_laden_error_detail_is_one_printable_line() {
+    // A database the mock does not have: a 404 whose `detail` carries ESC, BEL, CR and LF.
+    let server = mock(vec![5], FaultPlan::none().at(1, Fault::Escape)).await;
+    let unknown = Uuid::new_v4().to_string();
+    let output = run(&server, &["list", &unknown, "--output", "ndjson", "--max-attempts", "1"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(server.requests()[0].fault, Some(Fault::Escape));
+    let text = stderr(&output);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'), "{text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "the error, then its hint: {text}");
+    assert!(lines[0].starts_with("error: ") && lines[1].starts_with("hint: "), "{text}");
+    assert!(lines[0].contains("\\u{1b}"), "the escape is shown, not obeyed: {text}");
+}
+
+/// A listener that counts the connections made to it and answers none: a proxy that must not
+/// be used. Its thread takes at most 16 connections, then ends.
+fn counting_listener() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        // Bounded: the test process ends it; each connection is read briefly and dropped.
+        for stream in listener.incoming().take(16) {
+            seen.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut stream) = stream {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(100)));
+                let _ = stream.read(&mut [0; 1024]);
+            }
+        }
+    });
+    (address, count)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_never_goes_through_a_proxy() {
+    let server = mock(vec![5], FaultPlan::none()).await;
+    let (proxy, connections) = counting_listener();
+    let id = server.database_ids()[0].to_string();
+    let env = [
+        ("QOVERY_API_TOKEN", server.token()),
+        ("HTTP_PROXY", proxy.as_str()),
+        ("http_proxy", proxy.as_str()),
+        ("ALL_PROXY", proxy.as_str()),
+    ];
+    let output = run_with_env(&server, &["list", &id, "--output", "ndjson"], &env).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 5);
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy would have seen the token in clear");
+}
+
+fn run_against(url: &str, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("qovery-backups")
+        .unwrap()
+        .args(args)
+        .args(["--api-url", url])
+        .env("QOVERY_API_TOKEN", "qov_0123456789abcdef")
+        .env_remove("QOVERY_CLI_ACCESS_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_base_url_with_a_password_is_a_usage_error_that_does_not_print_it() {
+    let id = Uuid::nil().to_string();
+    let output = run_against("http://admin:hunter2-secret@127.0.0.1:9", &["list", &id]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("user name or password"), "{text}");
+    assert!(!text.contains("hunter2-secret"), "{text}");
+}
+
+#[test]
+fn zero_durations_are_usage_errors_naming_the_option() {
+    let id = Uuid::nil().to_string();
+    let timeout = run_against("http://127.0.0.1:9", &["list", &id, "--timeout", "0s"]);
+    assert_eq!(timeout.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&timeout.stderr).contains("--timeout"), "{:?}", timeout);
+    let max_age = run_against("http://127.0.0.1:9", &["check", &id, "--max-age", "0s"]);
+    assert_eq!(max_age.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&max_age.stderr).contains("--max-age"), "{:?}", max_age);
+}
