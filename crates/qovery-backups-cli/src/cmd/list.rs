@@ -16,7 +16,7 @@ use crate::output::{self, BackupWriter};
 
 /// Whether the listing goes through `list_many`, several databases at once with their items
 /// interleaved. A table is read by a person, one database after another, so it never does.
-pub fn interleaves(args: &ListArgs, format: Format) -> bool {
+fn interleaves(args: &ListArgs, format: Format) -> bool {
     format != Format::Table && args.database_ids.len() > 1
 }
 
