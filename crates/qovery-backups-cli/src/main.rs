@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         _ => false,
     };
     let counters = observe::init(global.verbose, global.quiet, count);
-    let runtime = match cmd::runtime_for(&cli.command) {
+    let runtime = match cmd::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -25,11 +25,21 @@ struct Tagged<'a> {
     backup: &'a Backup,
 }
 
-/// `whole_process hand URL DATABASE_ID`, the token in `QOVERY_API_TOKEN`.
+/// `whole_process hand URL DATABASE_ID [no-tls-roots]`, the token in `QOVERY_API_TOKEN`.
+///
+/// As written first, it builds reqwest's client as most programs do, which loads the platform's
+/// trust roots even for `http://`; `no-tls-roots` makes it skip them, as the SDK does for a
+/// plain-HTTP base URL, for a start-up comparison that leaves TLS set-up out of both sides.
 pub fn main(args: &[String]) -> ExitCode {
-    let [url, database] = args else {
-        eprintln!("usage: whole_process hand URL DATABASE_ID  (token in QOVERY_API_TOKEN)");
-        return ExitCode::from(2);
+    let (url, database, tls_roots) = match args {
+        [url, database] => (url, database, true),
+        [url, database, flag] if flag == "no-tls-roots" => (url, database, false),
+        _ => {
+            eprintln!(
+                "usage: whole_process hand URL DATABASE_ID [no-tls-roots]  (token in QOVERY_API_TOKEN)"
+            );
+            return ExitCode::from(2);
+        }
     };
     let (Ok(database_id), Ok(token)) = (database.parse::<Uuid>(), std::env::var("QOVERY_API_TOKEN")) else {
         eprintln!("error: a database id and QOVERY_API_TOKEN are needed");
@@ -42,7 +52,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(list(url, database_id, &token)) {
+    match runtime.block_on(list(url, database_id, &token, tls_roots)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -51,8 +61,17 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-async fn list(base_url: &str, database_id: Uuid, token: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let http = reqwest::Client::builder().user_agent(USER_AGENT).build()?;
+async fn list(
+    base_url: &str,
+    database_id: Uuid,
+    token: &str,
+    tls_roots: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut http = reqwest::Client::builder().user_agent(USER_AGENT);
+    if !tls_roots {
+        http = http.tls_certs_only([]);
+    }
+    let http = http.build()?;
     let url = format!("{base_url}/database/{database_id}/backup");
     let authorization = format!("Token {token}");
     let api_version = <qovery_backups_api::Client as qovery_backups_api::ClientInfo<

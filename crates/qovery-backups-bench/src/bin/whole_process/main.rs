@@ -20,7 +20,9 @@
 //! backups take 900 MB. The driver itself stays at a few MiB, the floor of every RSS figure.
 //!
 //! Options: `--startup-pairs N` (41), `--steady-pairs N` (9), `--million-pairs N` (1; 0 skips),
-//! `--cli PATH` (default: `qovery-backups` beside this binary, i.e. `$CARGO_TARGET_DIR/release/`).
+//! `--cli PATH` (default: `qovery-backups` beside this binary, i.e. `$CARGO_TARGET_DIR/release/`),
+//! `--hand-no-tls-roots` (the hand-written program skips loading the platform's trust roots, as
+//! the SDK does for `http://`: start-up without TLS set-up on either side).
 
 mod hand;
 mod measure;
@@ -44,6 +46,7 @@ struct Options {
     steady_pairs: usize,
     million_pairs: usize,
     cli: Option<PathBuf>,
+    hand_tls_roots: bool,
 }
 
 fn main() -> ExitCode {
@@ -76,7 +79,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("whole-process listing: {} vs the hand-written program; {}", cli.display(), machine());
+    println!(
+        "whole-process listing: {} vs the hand-written program ({}); {}",
+        cli.display(),
+        if options.hand_tls_roots { "loads TLS roots" } else { "no TLS roots" },
+        machine()
+    );
     let scenarios = [
         (100, options.startup_pairs, Some(1.5)),
         (100_000, options.steady_pairs, Some(1.05)),
@@ -86,7 +94,7 @@ fn main() -> ExitCode {
         if pairs == 0 {
             continue;
         }
-        if let Err(e) = scenario(&cli, &hand, backups, pairs, target) {
+        if let Err(e) = scenario(&cli, &hand, options.hand_tls_roots, backups, pairs, target) {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
@@ -95,9 +103,14 @@ fn main() -> ExitCode {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options { startup_pairs: 41, steady_pairs: 9, million_pairs: 1, cli: None };
+    let mut options =
+        Options { startup_pairs: 41, steady_pairs: 9, million_pairs: 1, cli: None, hand_tls_roots: true };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
+        if flag == "--hand-no-tls-roots" {
+            options.hand_tls_roots = false;
+            continue;
+        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let count = || value.parse::<usize>().map_err(|e| format!("{flag} {value}: {e}"));
         match flag.as_str() {
@@ -125,6 +138,7 @@ fn find_cli(explicit: Option<PathBuf>) -> Option<PathBuf> {
 fn scenario(
     cli: &PathBuf,
     hand: &PathBuf,
+    hand_tls_roots: bool,
     backups: usize,
     pairs: usize,
     target: Option<f64>,
@@ -145,6 +159,9 @@ fn scenario(
         let mut command = Command::new(hand);
         with_env(&mut command);
         command.args(["hand", &url, &database]);
+        if !hand_tls_roots {
+            command.arg("no-tls-roots");
+        }
         measure::run(&mut command).map_err(|e| format!("hand-written: {e}"))
     };
 
