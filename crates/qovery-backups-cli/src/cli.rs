@@ -68,6 +68,15 @@ pub enum Command {
     Create(CreateArgs),
     /// Delete one backup.
     Delete(DeleteArgs),
+    /// Wait for a backup to finish. Exit 0 on SUCCESS; 1 when it failed, was canceled, vanished,
+    /// is not in the database, or the wait timed out.
+    Wait(WaitArgs),
+    /// Delete the backups a retention policy does not keep (restic's `forget` rules).
+    ///
+    /// Only successful backups count towards the rules; the newest successful backup and every
+    /// backup not finished are always kept; failed and canceled ones are kept unless
+    /// --delete-failed. A database whose listing fails is left untouched.
+    Prune(PruneArgs),
     /// The newest backup of each database.
     Latest(LatestArgs),
     /// Is there a successful backup newer than --max-age? Exit 3 when a database has none.
@@ -130,6 +139,81 @@ pub struct CreateArgs {
     pub message: String,
     #[arg(long, value_enum, default_value_t = SingleFormat::Table)]
     pub output: SingleFormat,
+    /// Wait for the backup to finish, as `wait` does (and exit as it does).
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub waiting: WaitingArgs,
+}
+
+/// How long to wait and how often to look, for `wait` and `create --wait`.
+#[derive(Debug, Args)]
+pub struct WaitingArgs {
+    /// The longest to wait for the backup to finish, e.g. 45m, 2h.
+    #[arg(long, value_parser = parse_positive_duration, default_value = "30m", value_name = "DURATION")]
+    pub wait_timeout: Duration,
+    /// The first interval between looks; it doubles after each look, up to 30s.
+    #[arg(long, value_parser = parse_positive_duration, default_value = "1s", value_name = "DURATION")]
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    pub database_id: Uuid,
+    pub backup_id: Uuid,
+    /// How the backup, as last seen, is printed on stdout.
+    #[arg(long, value_enum, default_value_t = SingleFormat::Table)]
+    pub output: SingleFormat,
+    #[command(flatten)]
+    pub waiting: WaitingArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PruneFormat {
+    /// One row per backup, per database, with KEEP or DELETE and the reasons.
+    Table,
+    /// One JSON array of every decision.
+    Json,
+    /// One JSON object per backup.
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Databases to prune, each on its own.
+    #[arg(required = true, value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    /// Keep the N newest successful backups.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep every successful backup less than DURATION older than the newest successful one
+    /// (not than now), e.g. 7d.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub keep_within: Option<Duration>,
+    /// Keep the newest successful backup of each of the last N UTC hours that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// Keep the newest successful backup of each of the last N UTC days that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest successful backup of each of the last N ISO weeks that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest successful backup of each of the last N UTC months that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Keep the newest successful backup of each of the last N UTC years that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// Delete failed and canceled backups too (kept otherwise).
+    #[arg(long)]
+    pub delete_failed: bool,
+    /// Print the plan; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, value_enum)]
+    pub output: Option<PruneFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -177,8 +261,26 @@ pub struct MockArgs {
     /// Faults to inject, e.g. `3=503,p=0.2,kinds=503|reset,max=2,seed=7` (see the README).
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<qovery_backups_mock::FaultPlan>,
+    /// How long a backup created through the mock stays QUEUED, e.g. 2s.
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub queued: Duration,
+    /// How long it then stays ONGOING before its final status, e.g. 30s.
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub ongoing: Duration,
+    /// Final statuses of created backups, e.g. `next=error|success,name:bad=canceled,error=0.1,seed=3`
+    /// (default: all SUCCESS).
+    #[arg(long, value_name = "SPEC")]
+    pub outcomes: Option<qovery_backups_mock::Outcomes>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 500ms, 30s, 26h, 7d)"))
+}
+
+/// A duration above zero: a wait of zero would give up before looking.
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        zero if zero.is_zero() => Err("must be longer than zero (write e.g. 30s, 45m, 2h)".to_owned()),
+        duration => Ok(duration),
+    }
 }

@@ -31,6 +31,11 @@ impl Backups {
         Backups { client, database_id }
     }
 
+    /// The client, for the modules that extend `Backups` (waiting).
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The database these backups belong to.
     pub fn database_id(&self) -> Uuid {
         self.database_id

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use qovery_backups_api::types::Backup;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -123,6 +124,42 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A backup waited on ([`Backups::wait`](crate::Backups::wait)) ended `ERROR` or `CANCELED`.
+    #[non_exhaustive]
+    BackupFailed {
+        /// The database.
+        database_id: Uuid,
+        /// The backup as last listed: its status (`status.status_details.status`) and steps say
+        /// how it ended. Boxed: a backup is large, and errors are returned by value.
+        backup: Box<Backup>,
+    },
+    /// A backup waited on disappeared from the listing (deleted by someone else, or by Qovery).
+    #[non_exhaustive]
+    BackupVanished {
+        /// The database.
+        database_id: Uuid,
+        /// The backup as last seen before it disappeared.
+        last_seen: Box<Backup>,
+    },
+    /// A backup waited on was not final when the wait's timeout passed. Waiting never changes
+    /// the backup: it goes on without the caller.
+    #[non_exhaustive]
+    WaitTimeout {
+        /// The database.
+        database_id: Uuid,
+        /// How long the wait lasted (at least the timeout asked for).
+        after: Duration,
+        /// The backup as last seen; its status is the last status seen.
+        last_seen: Box<Backup>,
+    },
+    /// A backup to wait on was not in the database's listing at the first look.
+    #[non_exhaustive]
+    BackupNotFound {
+        /// The database.
+        database_id: Uuid,
+        /// The backup asked for.
+        backup_id: Uuid,
+    },
 }
 
 /// How a connection failed, for [`Error::Transport`].
@@ -233,8 +270,9 @@ impl Error {
         self.status() == Some(StatusCode::UNAUTHORIZED)
     }
 
-    /// Whether the API answered 404: no such database (or backup), or a database whose backups
-    /// the cloud provider manages.
+    /// Whether the API answered 404 (no such database or backup, or a database whose backups
+    /// the cloud provider manages), or a backup to wait on was not in the listing
+    /// ([`Error::BackupNotFound`]).
     ///
     /// ```
     /// use qovery_backups::{Error, Operation, StatusCode};
@@ -243,7 +281,28 @@ impl Error {
     /// assert!(Error::api(op, StatusCode::NOT_FOUND).is_not_found());
     /// ```
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+        self.status() == Some(StatusCode::NOT_FOUND) || matches!(self, Error::BackupNotFound { .. })
+    }
+
+    /// The backup an error of waiting carries, as last seen: the failed or canceled backup
+    /// ([`Error::BackupFailed`]), the one that vanished, or the one still running at the
+    /// timeout. `None` for every other error.
+    ///
+    /// ```no_run
+    /// # async fn run(backups: qovery_backups::Backups, id: uuid::Uuid) {
+    /// if let Err(error) = backups.wait(id).await {
+    ///     if let Some(backup) = error.backup() {
+    ///         eprintln!("{}: last seen {:?}", backup.id, backup.action_status());
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn backup(&self) -> Option<&Backup> {
+        match self {
+            Error::BackupFailed { backup, .. } => Some(backup),
+            Error::BackupVanished { last_seen, .. } | Error::WaitTimeout { last_seen, .. } => Some(last_seen),
+            _ => None,
+        }
     }
 
     /// Whether an attempt timed out.
@@ -289,7 +348,11 @@ impl Error {
             | Error::Decode { operation, .. }
             | Error::TooLarge { operation, .. }
             | Error::PaginationLoop { operation, .. } => Some(operation),
-            Error::Config { .. } => None,
+            Error::Config { .. }
+            | Error::BackupFailed { .. }
+            | Error::BackupVanished { .. }
+            | Error::WaitTimeout { .. }
+            | Error::BackupNotFound { .. } => None,
         }
     }
 
@@ -335,6 +398,11 @@ impl Error {
             | Error::Decode { attempts, .. }
             | Error::TooLarge { attempts, .. } => *attempts,
             Error::PaginationLoop { .. } | Error::Config { .. } => 0,
+            // Waiting is not one call: its polls' attempts are their own business.
+            Error::BackupFailed { .. }
+            | Error::BackupVanished { .. }
+            | Error::WaitTimeout { .. }
+            | Error::BackupNotFound { .. } => 0,
         }
     }
 
@@ -376,6 +444,16 @@ impl Error {
             }
             Error::PaginationLoop { .. } => "the API is repeating itself: report it to Qovery".into(),
             Error::Config { .. } => return None,
+            Error::BackupFailed { .. } => {
+                "read the backup's steps and the database's logs in the Qovery console, then create a new backup".into()
+            }
+            Error::BackupVanished { .. } => {
+                "someone or something deleted the backup: list the database's backups to see what is left".into()
+            }
+            Error::WaitTimeout { .. } => {
+                "the backup goes on without this client: wait for it again, with a longer timeout".into()
+            }
+            Error::BackupNotFound { .. } => "list the database's backups to find the backup's id".into(),
         };
         Some(text)
     }
@@ -387,7 +465,12 @@ impl Error {
             | Error::Timeout { attempts, .. }
             | Error::Decode { attempts, .. }
             | Error::TooLarge { attempts, .. } => *attempts = n,
-            Error::PaginationLoop { .. } | Error::Config { .. } => {}
+            Error::PaginationLoop { .. }
+            | Error::Config { .. }
+            | Error::BackupFailed { .. }
+            | Error::BackupVanished { .. }
+            | Error::WaitTimeout { .. }
+            | Error::BackupNotFound { .. } => {}
         }
     }
 
@@ -401,7 +484,11 @@ impl Error {
             | Error::Decode { operation, .. }
             | Error::TooLarge { operation, .. }
             | Error::PaginationLoop { operation, .. } => *operation = during,
-            Error::Config { .. } => {}
+            Error::Config { .. }
+            | Error::BackupFailed { .. }
+            | Error::BackupVanished { .. }
+            | Error::WaitTimeout { .. }
+            | Error::BackupNotFound { .. } => {}
         }
         self
     }
@@ -469,6 +556,38 @@ impl fmt::Display for Error {
                 "{operation}: the API sent backup {repeated_id} again after {pages} pages, so the listing stopped"
             ),
             Error::Config { message } => write!(f, "invalid client configuration: {message}"),
+            Error::BackupFailed { database_id, backup } => {
+                write!(f, "backup {} of database {database_id} ended {}", backup.id, Status(backup))
+            }
+            Error::BackupVanished { database_id, last_seen } => write!(
+                f,
+                "backup {} of database {database_id} disappeared while being waited on (last seen {})",
+                last_seen.id,
+                Status(last_seen)
+            ),
+            Error::WaitTimeout { database_id, after, last_seen } => write!(
+                f,
+                "backup {} of database {database_id} was still {} after waiting {}",
+                last_seen.id,
+                Status(last_seen),
+                humanize(*after)
+            ),
+            Error::BackupNotFound { database_id, backup_id } => {
+                write!(f, "database {database_id} has no backup {backup_id}")
+            }
+        }
+    }
+}
+
+/// A backup's own status (`status.status_details.status`) as the API spells it, or `without
+/// status`.
+struct Status<'a>(&'a Backup);
+
+impl fmt::Display for Status<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.action_status() {
+            Some(status) => f.write_str(status.as_str()),
+            None => f.write_str("without status"),
         }
     }
 }

@@ -16,6 +16,8 @@
 //!   a one-line message of what failed, and [`Error::hint`] for what to do.
 //! - **Bounded by default**: every answer is read up to a limit (8 MiB unless set), server
 //!   text in errors is redacted and stripped of control characters.
+//! - **Waiting**: [`Backups::wait`] and [`Backups::create_and_wait`] poll the listing until a
+//!   backup is final, backing off to a cap, within an overall timeout ([`WaitPolicy`]).
 //! - **Forward-compatible models**: every enum keeps values it does not know
 //!   (`Unrecognized`), so Qovery adding a state never breaks a listing.
 //! - **A token that does not leak**: not in `Debug`, errors or traces.
@@ -55,6 +57,7 @@ mod redact;
 mod retention;
 mod retry;
 mod stream;
+mod wait;
 mod wire;
 
 pub use auth::AuthScheme;
@@ -80,6 +83,7 @@ pub use retry::{RetryBudget, RetryPolicy};
 pub use stream::ListStream;
 /// Ids of databases and backups.
 pub use uuid::Uuid;
+pub use wait::{DEFAULT_WAIT_TIMEOUT, Wait, WaitPolicy};
 
 /// The generated low-level crate, re-exported so users need not depend on it separately.
 pub use qovery_backups_api as api;

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
 use crate::{Error, Operation};
@@ -43,6 +44,18 @@ pub enum Event<'a> {
         number: u64,
         /// How many backups the page delivers (after any repeats were dropped).
         backups: usize,
+    },
+    /// A backup waited on ([`Backups::wait`](crate::Backups::wait)) was seen with a status
+    /// other than the one seen before: once when first seen (or created), then at each change,
+    /// not at each poll.
+    BackupStatus {
+        /// The database.
+        database_id: Uuid,
+        /// The backup as just listed; its status is
+        /// [`action_status`](qovery_backups_api::types::Backup::action_status).
+        backup: &'a Backup,
+        /// Time since the wait started.
+        elapsed: Duration,
     },
 }
 

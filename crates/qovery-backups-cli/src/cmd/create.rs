@@ -3,12 +3,24 @@
 use std::io::{self, Write as _};
 
 use crate::cli::{CreateArgs, Format, Global, SingleFormat};
-use crate::cmd::client;
+use crate::cmd::wait::{self, Reporter};
+use crate::cmd::{client, client_builder, printable};
 use crate::outcome::{Failure, Outcome};
 use crate::output::BackupWriter;
 
-/// Creates one backup and prints it (one line, or its JSON).
+/// Creates one backup and prints it (one line, or its JSON). With `--wait`, waits for it to
+/// finish as `wait` does and prints it as last seen instead.
 pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> {
+    if args.wait {
+        let reporter =
+            Reporter::start(format!("creating a backup of database {}", args.database_id), global.quiet);
+        let client = client_builder(global).observer(reporter.clone()).build()?;
+        let wait = client
+            .backups(args.database_id)
+            .create_and_wait(args.name, args.message)
+            .policy(wait::policy(&args.waiting));
+        return wait::finish(wait, args.database_id, args.output, &reporter).await;
+    }
     let client = client(global)?;
     let backup = client.backups(args.database_id).create(args.name, args.message).await?;
     let mut out = io::stdout().lock();
@@ -23,7 +35,9 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
             writeln!(
                 out,
                 "created backup {} ({}) in database {}, state {state}",
-                backup.id, backup.name, args.database_id
+                backup.id,
+                printable(&backup.name),
+                args.database_id
             )?;
         }
     }

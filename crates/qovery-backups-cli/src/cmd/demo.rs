@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write as _};
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use qovery_backups::{Client, RetryPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use qovery_backups::{Client, Event, Observer, RetryPolicy, WaitPolicy};
+use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
 use uuid::Uuid;
 
 use crate::cli::Format;
@@ -78,10 +78,52 @@ pub async fn run(counters: Arc<Counters>) -> Result<Outcome, Failure> {
                 out,
                 "check      nothing lost, nothing repeated: every backup the mock holds was listed once, in order"
             )?;
+            drop(out);
+            create_and_wait(&server).await?;
             Ok(Outcome::Success)
         }
         Err(problem) => Err(Failure::Other(format!("the demo's own check failed: {problem}"))),
     }
+}
+
+/// The statuses a wait reports, with when, for the demo to print once the wait is over.
+#[derive(Default)]
+struct Statuses(Mutex<Vec<(String, Duration)>>);
+
+impl Observer for Statuses {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::BackupStatus { backup, elapsed, .. } = event {
+            let status = backup.action_status().map_or_else(|| "-".to_owned(), |s| s.to_string());
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push((status, *elapsed));
+        }
+    }
+}
+
+/// `create --wait` against the embedded mock, its backups queued for 300 ms then running for
+/// 300 ms: real time, since paused time is for tests only, so kept short.
+async fn create_and_wait(server: &MockServer) -> Result<(), Failure> {
+    server
+        .set_lifecycle(Lifecycle { queued: Duration::from_millis(300), ongoing: Duration::from_millis(300) });
+    let statuses = Arc::new(Statuses::default());
+    let client = Client::builder()
+        .token(server.token())
+        .base_url(server.base_url())
+        .observer(statuses.clone())
+        .build()?;
+    let database_id = server.database_ids()[0];
+    let policy = WaitPolicy::default()
+        .timeout(Duration::from_secs(10))
+        .initial_interval(Duration::from_millis(100))
+        .max_interval(Duration::from_millis(200));
+    let backup = client.backups(database_id).create_and_wait("demo", "create --wait").policy(policy).await?;
+
+    let mut out = io::stdout().lock();
+    writeln!(out)?;
+    writeln!(out, "create --wait  backup {} of database {database_id}", backup.id)?;
+    for (status, elapsed) in statuses.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        writeln!(out, "  {status:<9} at {:.1}s", elapsed.as_secs_f64())?;
+    }
+    Ok(())
 }
 
 /// Compares what was listed with what the mock holds, database by database.

@@ -15,6 +15,8 @@ pub async fn run(args: MockArgs) -> Result<Outcome, Failure> {
         databases: args.databases,
         backups_per_database: vec![args.backups],
         faults: args.faults.unwrap_or_default(),
+        lifecycle: qovery_backups_mock::Lifecycle { queued: args.queued, ongoing: args.ongoing },
+        outcomes: args.outcomes.unwrap_or_default(),
         ..Default::default()
     };
     qovery_backups_mock::run_until_ctrl_c(config, |server| {

@@ -1,10 +1,11 @@
 //! The commands, one file each, and what they share: the client built from the global flags, the
 //! default output format, and the runtime each command runs on.
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal as _};
 use std::sync::Arc;
 
-use qovery_backups::{AuthScheme, Client, RetryPolicy};
+use qovery_backups::{AuthScheme, Client, ClientBuilder, RetryPolicy};
 
 use crate::cli::{AuthSchemeArg, Command, Format, Global};
 use crate::observe::Counters;
@@ -19,6 +20,8 @@ mod latest;
 mod list;
 #[cfg(feature = "mock")]
 mod mock;
+mod prune;
+mod wait;
 
 /// Runs `command` to its end.
 pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> Result<Outcome, Failure> {
@@ -27,6 +30,8 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Latest(args) => latest::run(global, args).await,
         Command::Create(args) => create::run(global, args).await,
         Command::Delete(args) => delete::run(global, args).await,
+        Command::Wait(args) => wait::run(global, args).await,
+        Command::Prune(args) => prune::run(global, args).await,
         Command::Check(args) => check::run(global, args).await,
         #[cfg(feature = "mock")]
         Command::Mock(args) => mock::run(args).await,
@@ -49,6 +54,11 @@ pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
 
 /// The SDK client the global flags describe, with the environment filling in what they leave out.
 pub fn client(global: &Global) -> Result<Client, Failure> {
+    Ok(client_builder(global).build()?)
+}
+
+/// The builder of [`client`], for a command that adds to it (an observer).
+pub fn client_builder(global: &Global) -> ClientBuilder {
     let mut builder = Client::builder()
         .retry(
             RetryPolicy::default().max_attempts(global.max_attempts).initial_backoff(global.initial_backoff),
@@ -65,7 +75,25 @@ pub fn client(global: &Global) -> Result<Client, Failure> {
         AuthSchemeArg::Token => builder.auth_scheme(AuthScheme::Token),
         AuthSchemeArg::Bearer => builder.auth_scheme(AuthScheme::Bearer),
     };
-    Ok(builder.from_env().build()?)
+    builder.from_env()
+}
+
+/// Server-supplied text made safe for a terminal: control characters (escape sequences, CR,
+/// BEL, newlines) written as escapes, so a backup's name cannot move the cursor, hide text or
+/// break a row in two.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 /// A table for a person at a terminal, NDJSON for a program reading a pipe or file.

@@ -16,6 +16,11 @@ pub(crate) fn is_transient(error: &Error) -> bool {
         Error::Transport { kind: TransportKind::HeadersTooLarge, .. } => false,
         Error::Transport { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
         Error::TooLarge { .. } | Error::PaginationLoop { .. } | Error::Config { .. } => false,
+        // Outcomes of waiting, not of one request: sending the request again cannot change them.
+        Error::BackupFailed { .. }
+        | Error::BackupVanished { .. }
+        | Error::WaitTimeout { .. }
+        | Error::BackupNotFound { .. } => false,
     }
 }
 
@@ -34,6 +39,10 @@ pub(crate) fn may_have_been_applied(error: &Error) -> bool {
         Error::Timeout { .. } | Error::Decode { .. } | Error::TooLarge { .. } => true,
         Error::Api { status, .. } => status.is_server_error(),
         Error::PaginationLoop { .. } | Error::Config { .. } => false,
+        Error::BackupFailed { .. }
+        | Error::BackupVanished { .. }
+        | Error::WaitTimeout { .. }
+        | Error::BackupNotFound { .. } => false,
     }
 }
 
