@@ -17,21 +17,17 @@ mod output;
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let global = &cli.global;
-    let count = match &cli.command {
-        Command::List(_) => observe::progress_shown(global.quiet),
-        // The demo reports the retries it saw.
-        #[cfg(feature = "mock")]
-        Command::Demo => true,
-        _ => false,
-    };
-    let counters = observe::init(global.verbose, global.quiet, count);
+    observe::init(global.verbose, global.quiet);
+    let counters = Arc::new(observe::Counters::default());
     let runtime = match cmd::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -1,9 +1,8 @@
 //! What the user sees on stderr: log lines by verbosity, and a progress line for long listings.
 //!
-//! Pages and retries are counted from the SDK's own tracing (an `operation` span per page
-//! fetched, a `retrying` event per retry), so the SDK needs no progress API of its own. The
-//! counting is installed only when something will read the counts: otherwise every page would
-//! pay for two spans that nobody looks at.
+//! Pages and retries are counted from the SDK's typed events ([`qovery_backups::Observer`]),
+//! not from its log lines, so rewording a log message cannot break the count. Log lines are
+//! coloured only when stderr is a terminal and `NO_COLOR` is not set.
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -11,22 +10,34 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber, span};
-use tracing_subscriber::filter::{EnvFilter, Targets};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use qovery_backups::{Event, Observer};
+use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-/// Running totals of the current command. `pages` and `retries` move only when [`init`] was
-/// asked to count.
+/// Running totals of the current command, fed by the SDK's events.
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Backups written.
     pub items: AtomicU64,
-    /// Pages fetched (calls made).
+    /// Pages received.
     pub pages: AtomicU64,
     /// Retries made.
     pub retries: AtomicU64,
+}
+
+impl Observer for Counters {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::PageReceived { .. } => {
+                self.pages.fetch_add(1, Relaxed);
+            }
+            Event::Retrying { .. } => {
+                self.retries.fetch_add(1, Relaxed);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Whether a [`Progress`] line would be shown: a person is watching stderr.
@@ -34,11 +45,15 @@ pub fn progress_shown(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
+/// Whether stderr may carry colour: a terminal, and no `NO_COLOR` (no-color.org: any non-empty
+/// value turns colour off).
+pub fn colour_on_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
 /// Installs the stderr logger for `verbosity` (0 = warnings, 1 = info, 2 = debug, 3+ = trace;
-/// `quiet` = errors only; `RUST_LOG` overrides) and, when `count`, the counting of pages and
-/// retries into the returned counters.
-pub fn init(verbosity: u8, quiet: bool, count: bool) -> Arc<Counters> {
-    let counters = Arc::new(Counters::default());
+/// `quiet` = errors only; `RUST_LOG` overrides).
+pub fn init(verbosity: u8, quiet: bool) {
     let default_filter = match (quiet, verbosity) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -47,48 +62,12 @@ pub fn init(verbosity: u8, quiet: bool, count: bool) -> Arc<Counters> {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let logger =
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter);
-    // Without the counting layer, the SDK's info-level spans are disabled at their call sites
-    // (at the default verbosity), and a page costs the tracing machinery one cached check.
-    let counting = count.then(|| {
-        CountingLayer(counters.clone())
-            .with_filter(Targets::new().with_target("qovery_backups", tracing::Level::INFO))
-    });
-    tracing_subscriber::registry().with(logger).with(counting).init();
-    counters
-}
-
-struct CountingLayer(Arc<Counters>);
-
-impl<S: Subscriber> Layer<S> for CountingLayer {
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
-        // One `operation` span per call; during a listing every call is a page.
-        if attrs.metadata().name() == "operation" {
-            self.0.pages.fetch_add(1, Relaxed);
-        }
-    }
-
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let mut message = MessageIs { wanted: "retrying", found: false };
-        event.record(&mut message);
-        if message.found {
-            self.0.retries.fetch_add(1, Relaxed);
-        }
-    }
-}
-
-struct MessageIs {
-    wanted: &'static str,
-    found: bool,
-}
-
-impl Visit for MessageIs {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" && format!("{value:?}") == self.wanted {
-            self.found = true;
-        }
-    }
+    let logger = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
+        .with_target(false)
+        .with_filter(filter);
+    tracing_subscriber::registry().with(logger).init();
 }
 
 /// A progress line on stderr, shown only when stderr is a terminal, not in quiet mode, and once

@@ -207,8 +207,10 @@ impl<W: Write> BackupWriter<W> {
             "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
             backup.id,
             backup.created_at.format("%m-%d %H:%M"),
-            clip(&backup.name, NAME_WIDTH),
-            clip(&state, STATE_WIDTH),
+            // Names come from whoever created the backup: escaped, so none can hide the rest of
+            // the row or rewrite the screen.
+            clip(&qovery_backups::printable(&backup.name), NAME_WIDTH),
+            clip(&qovery_backups::printable(&state), STATE_WIDTH),
             took,
             age(self.now, backup.created_at),
         )

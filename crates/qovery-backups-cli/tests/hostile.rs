@@ -142,3 +142,27 @@ fn zero_durations_are_usage_errors_naming_the_option() {
     assert_eq!(max_age.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&max_age.stderr).contains("--max-age"), "{:?}", max_age);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_with_escape_sequences_are_shown_escaped_in_a_table_and_exact_in_ndjson() {
+    let server = mock(vec![5], FaultPlan::none().at(1, Fault::Escape).at(2, Fault::Escape)).await;
+    let id = server.database_ids()[0].to_string();
+
+    let table = run(&server, &["list", &id, "--output", "table"]).await;
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let text = stdout(&table);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'), "{text:?}");
+    assert_eq!(text.lines().count(), 2 + 5, "a heading, the columns, one row per backup: {text}");
+
+    let ndjson = run(&server, &["list", &id, "--output", "ndjson"]).await;
+    let names: Vec<String> = stdout(&ndjson)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(
+        names.iter().all(|name| name.contains('\u{1b}')),
+        "machine formats keep the data exact: {names:?}"
+    );
+}

@@ -53,6 +53,7 @@ mod list_many;
 mod observe;
 mod operation;
 mod pagination;
+mod printable;
 mod redact;
 mod retention;
 mod retry;
@@ -72,6 +73,7 @@ pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;
 pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};
+pub use printable::printable;
 pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
 pub use reqwest::StatusCode;

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::printable;
+
 /// The shortest token that is searched for in server text.
 pub(crate) const SHORTEST_REDACTED: usize = 8;
 
@@ -48,7 +50,7 @@ impl Redactor {
         if cut && let Some(token) = self.token() {
             kept = without_token_prefix_at_end(kept, token);
         }
-        let mut line = escape_controls(kept);
+        let mut line = printable(kept).into_owned();
         if cut {
             line.push('…');
         }
@@ -74,22 +76,6 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
         return text.len();
     }
     (0..=index).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
-}
-
-/// Control characters written as Rust escapes (`\n`, `\u{1b}`); everything else as is.
-pub(crate) fn escape_controls(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub async fn run(counters: Arc<Counters>) -> Result<Outcome, Failure> {
         .token(server.token())
         .base_url(server.base_url())
         .retry(RetryPolicy::default().max_attempts(4).initial_backoff(Duration::from_millis(100)))
+        .observer(counters.clone())
         .build()?;
 
     let mut writer = BackupWriter::new(BufWriter::new(io::stdout().lock()), Format::Table);

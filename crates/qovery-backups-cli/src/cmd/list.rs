@@ -9,7 +9,7 @@ use qovery_backups::Backup;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, ListArgs};
-use crate::cmd::{client, default_format};
+use crate::cmd::{client_builder, default_format};
 use crate::observe::{Counters, Progress};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{self, BackupWriter};
@@ -56,7 +56,7 @@ pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Re
             "--start-after continues one database's listing: give exactly one DATABASE_ID".into(),
         ));
     }
-    let client = client(global)?;
+    let client = client_builder(global).observer(counters.clone()).build()?;
     let format = default_format(args.output);
     let progress = Progress::start(counters.clone(), global.quiet);
     let mut writer = BackupWriter::new(output::stdout(), format);

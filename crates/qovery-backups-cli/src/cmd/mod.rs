@@ -1,7 +1,6 @@
 //! The commands, one file each, and what they share: the client built from the global flags, the
 //! default output format, and the runtime each command runs on.
 
-use std::borrow::Cow;
 use std::io::{self, IsTerminal as _};
 use std::sync::Arc;
 
@@ -78,23 +77,7 @@ pub fn client_builder(global: &Global) -> ClientBuilder {
     builder.from_env()
 }
 
-/// Server-supplied text made safe for a terminal: control characters (escape sequences, CR,
-/// BEL, newlines) written as escapes, so a backup's name cannot move the cursor, hide text or
-/// break a row in two.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
-        }
-    }
-    Cow::Owned(escaped)
-}
+pub use qovery_backups::printable;
 
 /// A table for a person at a terminal, NDJSON for a program reading a pipe or file.
 pub fn default_format(explicit: Option<Format>) -> Format {
