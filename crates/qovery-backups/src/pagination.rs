@@ -283,14 +283,21 @@ impl Cursor {
     /// the page's length whatever its size. Past the exact limit, the previous page is what is
     /// left to compare with besides the cursors.
     fn first_repeat(&self, backups: &[Backup]) -> Option<Uuid> {
-        let previous: HashSet<Uuid> =
-            if self.seen.is_exact() { HashSet::new() } else { self.previous_page.iter().copied().collect() };
-        let mut on_this_page = HashSet::with_capacity(backups.len());
-        backups
-            .iter()
-            .map(|b| b.id)
-            .find(|id| !on_this_page.insert(*id) || self.seen.contains(id) || previous.contains(id))
+        first_repeat(&self.seen, &self.previous_page, backups.iter().map(|b| b.id))
     }
+}
+
+/// The first of `page` that was `seen`, was on the previous page while the seen set is no longer
+/// exact, or comes twice on the page.
+fn first_repeat(
+    seen: &Seen,
+    previous_page: &[Uuid],
+    page: impl ExactSizeIterator<Item = Uuid>,
+) -> Option<Uuid> {
+    let previous: HashSet<Uuid> =
+        if seen.is_exact() { HashSet::new() } else { previous_page.iter().copied().collect() };
+    let mut on_this_page = HashSet::with_capacity(page.len());
+    page.into_iter().find(|id| !on_this_page.insert(*id) || seen.contains(id) || previous.contains(id))
 }
 
 /// The page size as a count. Qovery's spec declares it a `number`; a whole number written as
@@ -319,4 +326,49 @@ pub(crate) async fn fetch(
     let wire = client.wire();
     retry::run(&client.retry_settings(), operation, Resend::AsIs, |_| wire.list_page(operation, start_id))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<Uuid> {
+        (0..n).map(|i| Uuid::from_u128(i as u128 + 1)).collect()
+    }
+
+    #[test]
+    fn a_repeat_within_a_page_or_from_any_earlier_page_is_found() {
+        let all = ids(60);
+        let mut seen = Seen::default();
+        seen.remember(all[..40].iter().copied());
+        assert_eq!(first_repeat(&seen, &all[20..40], all[40..60].iter().copied()), None);
+        let from_two_pages_back = [all[40], all[3], all[41]];
+        assert_eq!(first_repeat(&seen, &all[20..40], from_two_pages_back.into_iter()), Some(all[3]));
+        let twice_on_the_page = [all[40], all[41], all[40]];
+        assert_eq!(first_repeat(&seen, &all[20..40], twice_on_the_page.into_iter()), Some(all[40]));
+    }
+
+    #[test]
+    fn past_the_exact_limit_cursors_and_the_previous_page_still_count() {
+        let mut seen = Seen::default();
+        seen.remember((0..EXACT_SEEN_LIMIT as u128 + 10).map(|i| Uuid::from_u128(u128::MAX - i)));
+        assert!(!seen.is_exact());
+        assert_eq!(seen.exact.len(), EXACT_SEEN_LIMIT, "memory stops growing at the limit");
+        let cursor = Uuid::from_u128(7);
+        seen.cursors.insert(cursor);
+        let previous = [Uuid::from_u128(8), Uuid::from_u128(9)];
+        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(1), cursor].into_iter()), Some(cursor));
+        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(9)].into_iter()), Some(previous[1]));
+        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(2)].into_iter()), None);
+    }
+
+    #[test]
+    fn a_hundred_thousand_distinct_ids_on_one_page_hold_no_repeat() {
+        // Speed is the decode benchmark's to prove; this checks that a huge page raises no
+        // false alarm, and that its last id, sent again, is caught.
+        let mut page = ids(100_000);
+        assert_eq!(first_repeat(&Seen::default(), &[], page.iter().copied()), None);
+        page.push(page[99_999]);
+        assert_eq!(first_repeat(&Seen::default(), &[], page.iter().copied()), Some(page[99_999]));
+    }
 }
