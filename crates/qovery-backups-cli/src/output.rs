@@ -218,7 +218,7 @@ impl<W: Write> BackupWriter<W> {
 }
 
 /// At most `width` characters, with `…` marking a cut.
-fn clip(text: &str, width: usize) -> String {
+pub fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_owned()
     } else {

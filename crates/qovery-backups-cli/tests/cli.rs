@@ -3,56 +3,14 @@
 //! The binary runs as a child process on the real clock, so retry waits are kept to a
 //! millisecond with `--initial-backoff 1ms`; nothing here depends on the machine's speed.
 
+mod common;
+
 use std::collections::HashSet;
-use std::process::Output;
 
 use assert_cmd::cargo::CommandCargoExt as _;
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use common::{mock, ndjson, run, run_with_env, stderr, stdout};
+use qovery_backups_mock::{Fault, FaultPlan, MockServer};
 use uuid::Uuid;
-
-async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        databases: backups_per_database.len(),
-        backups_per_database,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// Runs the binary against `server` with its token in the environment.
-async fn run(server: &MockServer, args: &[&str]) -> Output {
-    run_with_env(server, args, &[("QOVERY_API_TOKEN", server.token())]).await
-}
-
-async fn run_with_env(server: &MockServer, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::cargo_bin("qovery-backups").unwrap();
-    command
-        .args(args)
-        .args(["--api-url", server.base_url(), "--initial-backoff", "1ms"])
-        .env_remove("QOVERY_API_TOKEN")
-        .env_remove("QOVERY_CLI_ACCESS_TOKEN")
-        .env_remove("QOVERY_API_URL")
-        .env_remove("RUST_LOG");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    // The mock runs on this test's runtime; the child blocks a thread of its own.
-    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-fn ndjson(output: &Output) -> Vec<serde_json::Value> {
-    stdout(output).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
-}
 
 fn ids_of(server: &MockServer, database_id: Uuid) -> Vec<String> {
     server.backups(database_id).iter().map(|b| b.id.to_string()).collect()

@@ -6,10 +6,11 @@
 //! that must act while the binary waits watches the mock's request log for the moment, and
 //! every timeout asked for is far shorter than the lifecycle it interrupts.
 
-use std::process::Output;
+mod common;
+
 use std::time::Duration;
 
-use assert_cmd::cargo::CommandCargoExt as _;
+use common::{authorized as command, ndjson, run, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, RetentionPolicy};
 use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
@@ -30,36 +31,6 @@ async fn mock(lifecycle: Lifecycle, faults: FaultPlan) -> MockServer {
 
 fn short(queued_ms: u64, ongoing_ms: u64) -> Lifecycle {
     Lifecycle { queued: Duration::from_millis(queued_ms), ongoing: Duration::from_millis(ongoing_ms) }
-}
-
-fn command(server: &MockServer, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::cargo_bin("qovery-backups").unwrap();
-    command
-        .args(args)
-        .args(["--api-url", server.base_url(), "--initial-backoff", "1ms"])
-        .env_remove("QOVERY_CLI_ACCESS_TOKEN")
-        .env_remove("QOVERY_API_URL")
-        .env_remove("RUST_LOG")
-        .env("QOVERY_API_TOKEN", server.token());
-    command
-}
-
-/// Runs the binary against `server`; the mock runs on this test's runtime meanwhile.
-async fn run(server: &MockServer, args: &[&str]) -> Output {
-    let mut command = command(server, args);
-    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-fn ndjson(output: &Output) -> Vec<serde_json::Value> {
-    stdout(output).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
 }
 
 fn requests(server: &MockServer, method: &str) -> usize {

@@ -196,7 +196,7 @@ impl<W: Write> PlanWriter<W> {
                         action.to_uppercase(),
                         backup.created_at.format("%Y-%m-%d %H:%M"),
                         backup.id,
-                        clip(&printable(&backup.name), 20),
+                        output::clip(&printable(&backup.name), 20),
                         reasons.join(", ")
                     )?;
                 }
@@ -230,16 +230,5 @@ impl<W: Write> PlanWriter<W> {
             _ => {}
         }
         self.out.flush()
-    }
-}
-
-/// At most `width` characters, with `…` marking a cut.
-fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let mut clipped: String = text.chars().take(width - 1).collect();
-        clipped.push('…');
-        clipped
     }
 }

@@ -1,7 +1,7 @@
 //! Shared by the CLI's test files: the mock on 127.0.0.1 and the binary run against it.
 #![allow(dead_code)] // each test file uses a different part
 
-use std::process::Output;
+use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt as _;
 use qovery_backups_mock::{FaultPlan, MockConfig, MockServer};
@@ -17,13 +17,11 @@ pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockSe
     .unwrap()
 }
 
-/// Runs the binary against `server` with its token in the environment.
-pub async fn run(server: &MockServer, args: &[&str]) -> Output {
-    run_with_env(server, args, &[("QOVERY_API_TOKEN", server.token())]).await
-}
-
-pub async fn run_with_env(server: &MockServer, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::cargo_bin("qovery-backups").unwrap();
+/// The binary pointed at `server`, with none of the environment it reads (token, URL, log
+/// filter) inherited from the machine running the tests. Retry waits are kept to a
+/// millisecond: the child runs on the real clock.
+pub fn command(server: &MockServer, args: &[&str]) -> Command {
+    let mut command = Command::cargo_bin("qovery-backups").unwrap();
     command
         .args(args)
         .args(["--api-url", server.base_url(), "--initial-backoff", "1ms"])
@@ -31,11 +29,34 @@ pub async fn run_with_env(server: &MockServer, args: &[&str], env: &[(&str, &str
         .env_remove("QOVERY_CLI_ACCESS_TOKEN")
         .env_remove("QOVERY_API_URL")
         .env_remove("RUST_LOG");
+    command
+}
+
+/// [`command`] with the mock's token in the environment.
+pub fn authorized(server: &MockServer, args: &[&str]) -> Command {
+    let mut command = command(server, args);
+    command.env("QOVERY_API_TOKEN", server.token());
+    command
+}
+
+/// Runs `command` to its end. The mock runs on this test's runtime; the child blocks a thread
+/// of its own.
+pub async fn output(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+}
+
+/// Runs the binary against `server` with its token in the environment.
+pub async fn run(server: &MockServer, args: &[&str]) -> Output {
+    output(authorized(server, args)).await
+}
+
+/// Runs the binary against `server` with exactly `env` added to a clean environment.
+pub async fn run_with_env(server: &MockServer, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = command(server, args);
     for (name, value) in env {
         command.env(name, value);
     }
-    // The mock runs on this test's runtime; the child blocks a thread of its own.
-    tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+    output(command).await
 }
 
 pub fn stdout(output: &Output) -> String {
