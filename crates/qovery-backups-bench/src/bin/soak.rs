@@ -39,13 +39,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt as _;
-use qovery_backups::{Client, RetryPolicy};
+use qovery_backups::{Client, Event, Observer, RetryPolicy};
 use qovery_backups_bench::{SplitMix64, run_seed};
 use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer, RequestRecord};
-use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
 use uuid::Uuid;
 
 const USAGE: &str = "usage: soak [--runs N] [--seed S] [--verbose]";
@@ -97,8 +96,7 @@ fn main() -> ExitCode {
         }
     };
     let capture = Capture::default();
-    let retries = Arc::new(AtomicU64::new(0));
-    if let Err(message) = install_tracing(&capture, &retries) {
+    if let Err(message) = install_tracing(&capture) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
@@ -109,39 +107,32 @@ fn main() -> ExitCode {
         options.runs, options.seed, TIMEOUT, SLOW
     );
     let started = Instant::now();
-    let (totals, failed) = run_all(&options, &capture, &retries, &watchdog);
+    let (totals, failed) = run_all(&options, &capture, &watchdog);
     totals.print(options.runs, failed.len(), started.elapsed());
     report_failures(options.runs, &failed)
 }
 
-/// Sends every trace, down to TRACE, to `capture` (searched for the token after each run), and
-/// counts the SDK's retries in `retries`.
-fn install_tracing(capture: &Capture, retries: &Arc<AtomicU64>) -> Result<(), String> {
-    let subscriber = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(capture.clone())
-                .with_ansi(false)
-                .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
-        )
-        .with(CountRetries(Arc::clone(retries)));
+/// Sends every trace, down to TRACE, to `capture`, searched for the token after each run.
+/// Counting is the [`Progress`] observer's job, not the traces'.
+fn install_tracing(capture: &Capture) -> Result<(), String> {
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+    );
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|_| "a tracing subscriber is already installed".to_owned())
 }
 
 /// Every run, one after the other under the watchdog: the totals, and the failures by seed.
-fn run_all(
-    options: &Options,
-    capture: &Capture,
-    retries: &AtomicU64,
-    watchdog: &Watchdog,
-) -> (Totals, Vec<(u64, Vec<String>)>) {
+fn run_all(options: &Options, capture: &Capture, watchdog: &Watchdog) -> (Totals, Vec<(u64, Vec<String>)>) {
     let mut totals = Totals::default();
     let mut failed: Vec<(u64, Vec<String>)> = Vec::new();
     for index in 0..options.runs {
         let seed = run_seed(options.seed, index);
-        let report = run_watched(seed, capture, retries, watchdog);
+        let report = run_watched(seed, capture, watchdog);
         if options.verbose {
             print_run(index, seed, &report);
         }
@@ -153,13 +144,11 @@ fn run_all(
     (totals, failed)
 }
 
-/// One run under the watchdog, with the retries the SDK traced during it.
-fn run_watched(seed: u64, capture: &Capture, retries: &AtomicU64, watchdog: &Watchdog) -> RunReport {
+/// One run under the watchdog.
+fn run_watched(seed: u64, capture: &Capture, watchdog: &Watchdog) -> RunReport {
     watchdog.arm(seed);
-    let before = retries.load(Relaxed);
-    let mut report = run(seed, capture);
+    let report = run(seed, capture);
     watchdog.disarm();
-    report.stats.retries = retries.load(Relaxed) - before;
     report
 }
 
@@ -241,6 +230,7 @@ struct Stats {
     faults: u64,
     faults_by_kind: BTreeMap<String, u64>,
     retries: u64,
+    pages: u64,
     errors_probed: u64,
     bytes_scanned: u64,
 }
@@ -275,6 +265,7 @@ impl Totals {
             *t.faults_by_kind.entry(kind.clone()).or_default() += n;
         }
         t.retries += run.retries;
+        t.pages += run.pages;
         t.errors_probed += run.errors_probed;
         t.bytes_scanned += run.bytes_scanned;
     }
@@ -293,7 +284,8 @@ impl Totals {
         println!("  deletes             {} ({} with the DELETE's answer lost)", t.deletes, t.deletes_lost);
         println!("  requests received   {}", t.requests);
         println!("  faults injected     {}: {}", t.faults, kinds.join(", "));
-        println!("  retries             {}", t.retries);
+        println!("  retries             {} (counted by the SDK's observer)", t.retries);
+        println!("  pages received      {} (each page's backups matched against what was listed)", t.pages);
         println!(
             "  token leaks         0 expected; searched {} errors provoked and {} bytes of traces and messages",
             t.errors_probed, t.bytes_scanned
@@ -322,10 +314,13 @@ fn run(seed: u64, capture: &Capture) -> RunReport {
         failures: Vec::new(),
         texts: String::new(),
         secrets: Vec::new(),
+        progress: Arc::default(),
     };
     runtime.block_on(run.go());
-    // Anything the SDK traced, including from tasks that ended with the runtime.
+    // Anything the SDK traced or reported, including from tasks that ended with the runtime.
     drop(runtime);
+    run.stats.retries = run.progress.retries.load(Relaxed);
+    run.stats.pages = run.progress.pages.load(Relaxed);
     let traces = capture.take();
     run.stats.bytes_scanned += (traces.len() + run.texts.len()) as u64;
     run.check_secrets(&traces);
@@ -340,6 +335,8 @@ struct Run {
     texts: String,
     /// The tokens of the run, which nothing may print.
     secrets: Vec<String>,
+    /// What every client of the run reports through the SDK's typed events.
+    progress: Arc<Progress>,
 }
 
 /// What the steps of a run share: the mock, the tokens, the listing client and its plan.
@@ -627,6 +624,7 @@ impl Run {
             .base_url(server.base_url())
             .retry(policy)
             .timeout(TIMEOUT)
+            .observer(Arc::clone(&self.progress))
             .build()
         {
             Ok(client) => Some(client),
@@ -647,6 +645,7 @@ impl Run {
         what: &str,
     ) {
         server.clear_requests();
+        let delivered_before = self.progress.backups.load(Relaxed);
         let listed: Result<Vec<Uuid>, _> =
             client.backups(database_id).list().items().map_ok(|b| b.id).try_collect().await;
         let log = drain(server);
@@ -660,6 +659,13 @@ impl Run {
             }
             Ok(listed) => {
                 self.stats.backups_listed += listed.len() as u64;
+                let announced = self.progress.backups.load(Relaxed) - delivered_before;
+                if announced != listed.len() as u64 {
+                    self.fail(format!(
+                        "{what}: the pages received announced {announced} backups, the listing delivered {}",
+                        listed.len()
+                    ));
+                }
                 if listed != expected {
                     let first_difference = listed.iter().zip(&expected).position(|(a, b)| a != b);
                     self.fail(format!(
@@ -871,30 +877,25 @@ impl<'a> MakeWriter<'a> for Capture {
     }
 }
 
-/// Counts the SDK's `retrying` events: one per retry, by its documented tracing.
-struct CountRetries(Arc<AtomicU64>);
+/// Counts the SDK's typed events: retries, pages, and the backups the pages announced.
+#[derive(Default)]
+struct Progress {
+    retries: AtomicU64,
+    pages: AtomicU64,
+    backups: AtomicU64,
+}
 
-impl<S: tracing::Subscriber> Layer<S> for CountRetries {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        struct IsRetrying(bool);
-        impl Visit for IsRetrying {
-            fn record_str(&mut self, field: &Field, value: &str) {
-                if field.name() == "message" && value == "retrying" {
-                    self.0 = true;
-                }
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::Retrying { .. } => {
+                self.retries.fetch_add(1, Relaxed);
             }
-            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" && format!("{value:?}") == "retrying" {
-                    self.0 = true;
-                }
+            Event::PageReceived { backups, .. } => {
+                self.pages.fetch_add(1, Relaxed);
+                self.backups.fetch_add(*backups as u64, Relaxed);
             }
-        }
-        if event.metadata().target().starts_with("qovery_backups") {
-            let mut visitor = IsRetrying(false);
-            event.record(&mut visitor);
-            if visitor.0 {
-                self.0.fetch_add(1, Relaxed);
-            }
+            _ => {}
         }
     }
 }
