@@ -14,20 +14,31 @@
 //! time):
 //!
 //! 1. A mock with databases of 0, 1, 19, 20, 21, 40 and a random number of backups, under a
-//!    probabilistic fault plan: a seeded random subset of the mock's fault kinds, a seeded
+//!    probabilistic fault plan: a seeded random subset of the mock's fault kinds that a listing
+//!    gets through (including odd but valid answers: `escape`, `future`, `float-page`), a seeded
 //!    probability, and `max_consecutive` below the client's `max_attempts` so that every call
-//!    can succeed. Slow and late answers (400 ms) outlast the client's per-attempt timeout
-//!    (200 ms); a late one has already been applied.
-//! 2. Every database listed through `Backups::list().items()`: each backup exactly once, in the
-//!    server's order; no page asked for more than `max_attempts` times.
+//!    can succeed, except in one run in four where faults may outlast the retries. Half the
+//!    runs add one or two hostile kinds that end a listing for good (`endless`, `huge`, `echo`,
+//!    `redirect`, `big-header`, `repeat-old`). Slow and late answers (400 ms) outlast the
+//!    client's per-attempt timeout (200 ms); a late one has already been applied. Every client
+//!    reads at most 256 KiB of an answer, so `endless` and `huge` stop early.
+//! 2. Every database listed through `Backups::list().items()`: never a backup twice, whatever
+//!    the server repeats. A listing that fails with a resume point (`Error::resume_after`) is
+//!    resumed from it, and the rounds together deliver each backup exactly once, in the
+//!    server's order. One that fails without is accounted by kind, and must be explained by a
+//!    hostile answer it received (an answer too large, headers too large, a redirect, which is
+//!    never followed, an unhealable 400, a repeated backup), after a prefix of the server's
+//!    backups. No page asked for more than `max_attempts` times a round.
 //! 3. Creates and deletes under their own fault plan, half of them with the first POST or DELETE
 //!    answer lost (`Fault::Lost`: applied, then the connection reset). No create leaves two
 //!    backups, no deleted backup remains, no call sends its POST or DELETE more than
 //!    `max_attempts` times.
 //! 4. Every database listed again, without faults, against the server.
-//! 5. Errors provoked on purpose (a fault with retries off, a wrong token, an unknown backup).
-//!    Their `Display`, `Debug` and sources, the client's `Debug`, and everything the SDK traced at
-//!    TRACE level must not contain the token.
+//! 5. Errors provoked on purpose (a fault with retries off, a wrong token, an unknown backup
+//!    whose 404 carries terminal escapes, a 400 that echoes the request and its
+//!    `Authorization`). Their `Display`, `Debug`, hint and sources, the client's `Debug`, and
+//!    everything the SDK traced at TRACE level must not contain the token; no error's `Display`
+//!    or hint, here or in any step, may hold a control character.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -39,13 +50,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt as _;
-use qovery_backups::{Client, RetryPolicy};
+use qovery_backups::{Client, Event, Observer, RetryPolicy};
 use qovery_backups_bench::{SplitMix64, run_seed};
 use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer, RequestRecord};
-use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
 use uuid::Uuid;
 
 const USAGE: &str = "usage: soak [--runs N] [--seed S] [--verbose]";
@@ -56,11 +66,18 @@ const DEFAULT_SEED: u64 = 0x5EED_2026;
 /// time, so that a replay with a real clock would still be quick.
 const TIMEOUT: Duration = Duration::from_millis(200);
 const SLOW: Duration = Duration::from_millis(400);
+/// The client's response limit: far above a page of 20 backups (some 20 KiB, more with
+/// `unknown-fields` or `escape`), far below what `endless` and `huge` send, so that reading one
+/// stops early and the soak stays fast.
+const RESPONSE_LIMIT: u64 = 256 << 10;
+/// How many times one listing is resumed from the point its error offered before giving up.
+const MAX_RESUMES: u32 = 8;
 /// A run that takes longer than this in real time is stuck, not slow: report its seed and stop.
 const RUN_WALL_LIMIT: Duration = Duration::from_secs(60);
 
-/// Every kind of fault the mock has, in the forms a listing can get through with retries.
-/// 4xx statuses other than 429 are left out: they are answers, not faults, and are not retried.
+/// Every kind of fault the mock has that a listing gets through, by retrying or because the
+/// answer is odd but valid (`escape`, `future`, `float-page`). 4xx statuses other than 429 are
+/// left out: they are answers, not faults, and are not retried.
 fn listing_kinds() -> Vec<Fault> {
     vec![
         Fault::Status(500),
@@ -78,14 +95,27 @@ fn listing_kinds() -> Vec<Fault> {
         Fault::Lost,
         Fault::UnknownEnum,
         Fault::UnknownFields,
+        Fault::Escape,
+        Fault::Future,
+        Fault::FloatPage,
     ]
+}
+
+/// Hostile answers that end a listing with an error that resuming cannot help (see
+/// [`expected_failure`]): added to some runs' listing plans, at most two of them, so that most
+/// listings still get through.
+fn hostile_kinds() -> Vec<Fault> {
+    vec![Fault::Endless, Fault::Huge, Fault::Echo, Fault::Redirect, Fault::BigHeader, Fault::RepeatOld]
 }
 
 /// The kinds creates and deletes meet. `BadJson` is left out: the mock answers it with 200 on
 /// every method, which for a POST (201 expected) or a DELETE (204 expected) is an unexpected
-/// status that the SDK rightly does not retry (see RESULTS.md).
+/// status that the SDK rightly does not retry (see RESULTS.md). `Escape` is left out: it
+/// rewrites the names and messages a create's reconciliation looks for, so a create whose
+/// answer was lost cannot find its backup and makes another, which is the server lying rather
+/// than failing.
 fn mutation_kinds() -> Vec<Fault> {
-    listing_kinds().into_iter().filter(|kind| *kind != Fault::BadJson).collect()
+    listing_kinds().into_iter().filter(|kind| !matches!(kind, Fault::BadJson | Fault::Escape)).collect()
 }
 
 fn main() -> ExitCode {
@@ -97,8 +127,7 @@ fn main() -> ExitCode {
         }
     };
     let capture = Capture::default();
-    let retries = Arc::new(AtomicU64::new(0));
-    if let Err(message) = install_tracing(&capture, &retries) {
+    if let Err(message) = install_tracing(&capture) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
@@ -109,39 +138,32 @@ fn main() -> ExitCode {
         options.runs, options.seed, TIMEOUT, SLOW
     );
     let started = Instant::now();
-    let (totals, failed) = run_all(&options, &capture, &retries, &watchdog);
+    let (totals, failed) = run_all(&options, &capture, &watchdog);
     totals.print(options.runs, failed.len(), started.elapsed());
     report_failures(options.runs, &failed)
 }
 
-/// Sends every trace, down to TRACE, to `capture` (searched for the token after each run), and
-/// counts the SDK's retries in `retries`.
-fn install_tracing(capture: &Capture, retries: &Arc<AtomicU64>) -> Result<(), String> {
-    let subscriber = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(capture.clone())
-                .with_ansi(false)
-                .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
-        )
-        .with(CountRetries(Arc::clone(retries)));
+/// Sends every trace, down to TRACE, to `capture`, searched for the token after each run.
+/// Counting is the [`Progress`] observer's job, not the traces'.
+fn install_tracing(capture: &Capture) -> Result<(), String> {
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+            .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+    );
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|_| "a tracing subscriber is already installed".to_owned())
 }
 
 /// Every run, one after the other under the watchdog: the totals, and the failures by seed.
-fn run_all(
-    options: &Options,
-    capture: &Capture,
-    retries: &AtomicU64,
-    watchdog: &Watchdog,
-) -> (Totals, Vec<(u64, Vec<String>)>) {
+fn run_all(options: &Options, capture: &Capture, watchdog: &Watchdog) -> (Totals, Vec<(u64, Vec<String>)>) {
     let mut totals = Totals::default();
     let mut failed: Vec<(u64, Vec<String>)> = Vec::new();
     for index in 0..options.runs {
         let seed = run_seed(options.seed, index);
-        let report = run_watched(seed, capture, retries, watchdog);
+        let report = run_watched(seed, capture, watchdog);
         if options.verbose {
             print_run(index, seed, &report);
         }
@@ -153,13 +175,11 @@ fn run_all(
     (totals, failed)
 }
 
-/// One run under the watchdog, with the retries the SDK traced during it.
-fn run_watched(seed: u64, capture: &Capture, retries: &AtomicU64, watchdog: &Watchdog) -> RunReport {
+/// One run under the watchdog.
+fn run_watched(seed: u64, capture: &Capture, watchdog: &Watchdog) -> RunReport {
     watchdog.arm(seed);
-    let before = retries.load(Relaxed);
-    let mut report = run(seed, capture);
+    let report = run(seed, capture);
     watchdog.disarm();
-    report.stats.retries = retries.load(Relaxed) - before;
     report
 }
 
@@ -241,6 +261,11 @@ struct Stats {
     faults: u64,
     faults_by_kind: BTreeMap<String, u64>,
     retries: u64,
+    pages: u64,
+    /// Listings resumed from the point their error offered.
+    resumed: u64,
+    /// Listings that ended, as they should, in an error with no resume point, by kind.
+    expected_failures: BTreeMap<String, u64>,
     errors_probed: u64,
     bytes_scanned: u64,
 }
@@ -275,6 +300,11 @@ impl Totals {
             *t.faults_by_kind.entry(kind.clone()).or_default() += n;
         }
         t.retries += run.retries;
+        t.pages += run.pages;
+        t.resumed += run.resumed;
+        for (kind, n) in &run.expected_failures {
+            *t.expected_failures.entry(kind.clone()).or_default() += n;
+        }
         t.errors_probed += run.errors_probed;
         t.bytes_scanned += run.bytes_scanned;
     }
@@ -288,12 +318,23 @@ impl Totals {
             "  database listings   {} (each database listed under faults, then again without)",
             t.databases
         );
-        println!("  backups listed      {} (each exactly once, in order)", t.backups_listed);
+        println!(
+            "  backups listed      {} (never one twice; each exactly once, in order, unless a hostile answer ended the listing)",
+            t.backups_listed
+        );
+        let ended: Vec<String> = t.expected_failures.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+        println!("  listings resumed    {} (from the point the error offered, then complete)", t.resumed);
+        println!(
+            "  listings ended      {} as they should, with no resume point: {}",
+            t.expected_failures.values().sum::<u64>(),
+            if ended.is_empty() { "none".to_owned() } else { ended.join(", ") }
+        );
         println!("  creates             {} ({} with the POST's answer lost)", t.creates, t.creates_lost);
         println!("  deletes             {} ({} with the DELETE's answer lost)", t.deletes, t.deletes_lost);
         println!("  requests received   {}", t.requests);
         println!("  faults injected     {}: {}", t.faults, kinds.join(", "));
-        println!("  retries             {}", t.retries);
+        println!("  retries             {} (counted by the SDK's observer)", t.retries);
+        println!("  pages received      {} (each page's backups matched against what was listed)", t.pages);
         println!(
             "  token leaks         0 expected; searched {} errors provoked and {} bytes of traces and messages",
             t.errors_probed, t.bytes_scanned
@@ -322,10 +363,13 @@ fn run(seed: u64, capture: &Capture) -> RunReport {
         failures: Vec::new(),
         texts: String::new(),
         secrets: Vec::new(),
+        progress: Arc::default(),
     };
     runtime.block_on(run.go());
-    // Anything the SDK traced, including from tasks that ended with the runtime.
+    // Anything the SDK traced or reported, including from tasks that ended with the runtime.
     drop(runtime);
+    run.stats.retries = run.progress.retries.load(Relaxed);
+    run.stats.pages = run.progress.pages.load(Relaxed);
     let traces = capture.take();
     run.stats.bytes_scanned += (traces.len() + run.texts.len()) as u64;
     run.check_secrets(&traces);
@@ -340,6 +384,8 @@ struct Run {
     texts: String,
     /// The tokens of the run, which nothing may print.
     secrets: Vec<String>,
+    /// What every client of the run reports through the SDK's typed events.
+    progress: Arc<Progress>,
 }
 
 /// What the steps of a run share: the mock, the tokens, the listing client and its plan.
@@ -398,8 +444,21 @@ impl Run {
         // Page boundaries at 20: empty, one, one short of a page, a page, one over, two pages.
         let counts = vec![0, 1, 19, 20, 21, 40, rng.between(0, 120) as usize];
         let attempts = rng.between(3, 5) as u32;
-        let cap = rng_cap(rng, attempts);
-        let listing_plan = random_plan(rng, &listing_kinds(), cap);
+        // One run in four lets faults outlast the retries, so that listings end in errors that
+        // offer a point to resume from.
+        let cap = if rng.chance(0.25) { attempts } else { rng_cap(rng, attempts) };
+        let mut kinds = random_kinds(rng, &listing_kinds());
+        if rng.chance(0.5) {
+            let hostile = hostile_kinds();
+            for _ in 0..rng.between(1, 2) {
+                let kind = rng.pick(&hostile).clone();
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        }
+        let probability = rng.float(0.1, 0.6);
+        let listing_plan = fault_plan(&kinds, probability, cap, rng.next_u64());
         let server = match MockServer::start(MockConfig {
             token: token.clone(),
             seed: rng.next_u64(),
@@ -434,7 +493,15 @@ impl Run {
                 }
                 None => format!("listing database #{index} again, without faults"),
             };
-            self.list_and_compare(&setup.server, &setup.client, database_id, setup.attempts, &what).await;
+            self.list_and_compare(
+                &setup.server,
+                &setup.client,
+                database_id,
+                setup.attempts,
+                &what,
+                under.is_some(),
+            )
+            .await;
         }
     }
 
@@ -627,6 +694,8 @@ impl Run {
             .base_url(server.base_url())
             .retry(policy)
             .timeout(TIMEOUT)
+            .observer(Arc::clone(&self.progress))
+            .max_response_bytes(RESPONSE_LIMIT)
             .build()
         {
             Ok(client) => Some(client),
@@ -638,6 +707,12 @@ impl Run {
         }
     }
 
+    /// Lists a database and compares it with the server. Under faults (`tolerant`), a listing
+    /// may end in an error: one that [`qovery_backups::Error::resume_after`] offers a point for is
+    /// resumed from there (at most [`MAX_RESUMES`] times), and the rounds together must deliver
+    /// every backup exactly once; one with no resume point must be what a hostile answer in the
+    /// log explains (see [`expected_failure`]), and what came before it a prefix of the server's
+    /// backups. Whatever happens, no backup is delivered twice.
     async fn list_and_compare(
         &mut self,
         server: &MockServer,
@@ -645,40 +720,100 @@ impl Run {
         database_id: Uuid,
         attempts: u32,
         what: &str,
+        tolerant: bool,
     ) {
         server.clear_requests();
-        let listed: Result<Vec<Uuid>, _> =
-            client.backups(database_id).list().items().map_ok(|b| b.id).try_collect().await;
+        let delivered_before = self.progress.backups.load(Relaxed);
+        let mut listed: Vec<Uuid> = Vec::new();
+        let mut resume: Option<Uuid> = None;
+        let mut rounds = 0u32;
+        let ended = loop {
+            rounds += 1;
+            let mut items = client.backups(database_id).list().start_after(resume).items();
+            let error = loop {
+                match items.try_next().await {
+                    Ok(Some(backup)) => listed.push(backup.id),
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+            };
+            let Some(error) = error else { break None };
+            self.note_error(&error);
+            match error.resume_after() {
+                Some(after) if tolerant && rounds <= MAX_RESUMES => {
+                    if after != listed.last().copied() {
+                        self.fail(format!(
+                            "{what}: `{error}` offers to resume after {after:?}, but the last backup delivered is {:?}",
+                            listed.last()
+                        ));
+                        break Some(error);
+                    }
+                    self.stats.resumed += 1;
+                    resume = after;
+                }
+                _ => break Some(error),
+            }
+        };
         let log = drain(server);
         self.stats.record(&log);
         self.stats.databases += 1;
         let expected: Vec<Uuid> = server.backups(database_id).into_iter().map(|b| b.id).collect();
-        match listed {
-            Err(e) => {
-                self.note_error(&e);
-                self.fail(format!("{what}: failed: {e}"));
-            }
-            Ok(listed) => {
-                self.stats.backups_listed += listed.len() as u64;
-                if listed != expected {
-                    let first_difference = listed.iter().zip(&expected).position(|(a, b)| a != b);
-                    self.fail(format!(
-                        "{what}: listed {} backups, the server holds {}; first difference at {:?}",
-                        listed.len(),
-                        expected.len(),
-                        first_difference
-                    ));
-                }
-            }
+        self.stats.backups_listed += listed.len() as u64;
+        let mut once = std::collections::HashSet::with_capacity(listed.len());
+        if let Some(twice) = listed.iter().find(|id| !once.insert(**id)) {
+            self.fail(format!("{what}: backup {twice} was delivered twice"));
         }
-        // Each page is one operation: no page may be asked for more than `attempts` times.
+        let announced = self.progress.backups.load(Relaxed) - delivered_before;
+        if announced != listed.len() as u64 {
+            self.fail(format!(
+                "{what}: the pages received announced {announced} backups, the listing delivered {}",
+                listed.len()
+            ));
+        }
+        match ended {
+            None if listed != expected => {
+                let first_difference = listed.iter().zip(&expected).position(|(a, b)| a != b);
+                self.fail(format!(
+                    "{what}: listed {} backups in {rounds} round(s), the server holds {}; first difference at {:?}",
+                    listed.len(),
+                    expected.len(),
+                    first_difference
+                ));
+            }
+            None => {}
+            Some(error) => match expected_failure(&error, &log, &listed) {
+                Some(kind) if tolerant => {
+                    *self.stats.expected_failures.entry(kind).or_default() += 1;
+                    if !expected.starts_with(&listed) {
+                        self.fail(format!(
+                            "{what}: ended with `{error}` after {} backups that are not the server's first {}",
+                            listed.len(),
+                            listed.len()
+                        ));
+                    }
+                }
+                _ => self.fail(format!("{what}: failed after {} backups: {error}", listed.len())),
+            },
+        }
+        // The SDK never follows a redirect: it would carry the token to another origin.
+        if let Some(followed) = log.iter().find(|r| r.path.starts_with("/redirected")) {
+            self.fail(format!("{what}: a redirect was followed to {}", followed.path));
+        }
+        // Each page is one operation: no page may be asked for more than `attempts` times per
+        // round, or twice that when a refused cursor (`echo` answers 400) made the listing ask
+        // again from an earlier backup, which may be the previous page's own cursor.
+        let healed = log.iter().any(|r| r.fault == Some(Fault::Echo));
+        let allowed = attempts * rounds * if healed { 2 } else { 1 };
         let mut per_page: BTreeMap<(&str, Option<&str>), u32> = BTreeMap::new();
         for record in &log {
             *per_page.entry((record.method.as_str(), record.query.as_deref())).or_default() += 1;
         }
         for ((method, query), n) in per_page {
-            if method != "GET" || n > attempts {
-                self.fail(format!("{what}: {n} × {method} ?{} for {attempts} attempts", query.unwrap_or("")));
+            if method != "GET" || n > allowed {
+                self.fail(format!(
+                    "{what}: {n} × {method} ?{} for {attempts} attempts in {rounds} round(s)",
+                    query.unwrap_or("")
+                ));
             }
         }
     }
@@ -692,7 +827,18 @@ impl Run {
         let failing: Vec<Fault> = listing_plan
             .kinds()
             .iter()
-            .filter(|k| !matches!(k, Fault::UnknownEnum | Fault::UnknownFields))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    Fault::UnknownEnum
+                        | Fault::UnknownFields
+                        | Fault::Escape
+                        | Fault::Future
+                        | Fault::FloatPage
+                )
+            })
+            // A repeat needs three pages; the database probed has two and an empty third.
+            .filter(|k| **k != Fault::RepeatOld)
             .cloned()
             .collect();
         let failing = if failing.is_empty() { vec![Fault::Status(503)] } else { failing };
@@ -728,9 +874,11 @@ impl Run {
             }
         }
 
-        // A backup that does not exist.
+        // A backup that does not exist, with terminal escapes in the 404's detail (`escape`):
+        // `note_error` checks they do not reach the message.
         let policy = RetryPolicy::default().max_attempts(2).jitter_seed(self.seed);
         if let Some(client) = self.client(&server, &token, policy) {
+            server.set_faults(FaultPlan::new().with_probability(1.0).with_kinds([Fault::Escape]));
             let unknown = Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
             match client.backups(database_id).delete(unknown).await {
                 Ok(()) => self.fail(format!("deleting unknown backup {unknown} succeeded")),
@@ -740,13 +888,34 @@ impl Run {
                     self.fail(format!("deleting unknown backup {unknown} gave `{e}`, not a 404"));
                 }
             }
+            server.set_faults(FaultPlan::none());
         }
+
+        // A proxy that echoes the request, `Authorization` included, in a 400's detail.
+        server.set_faults(FaultPlan::new().with_probability(1.0).with_kinds([Fault::Echo]));
+        if let Some(client) = self.client(&server, &token, RetryPolicy::default().max_attempts(2)) {
+            match client.backups(database_id).list().items().try_collect::<Vec<_>>().await {
+                Ok(_) => self.fail("a listing answered 400 with an echo of the request succeeded".into()),
+                Err(e) if e.status().is_some_and(|s| s.as_u16() == 400) => self.note_error(&e),
+                Err(e) => {
+                    self.note_error(&e);
+                    self.fail(format!("a listing answered with an echo gave `{e}`, not a 400"));
+                }
+            }
+        }
+        server.set_faults(FaultPlan::none());
     }
 
     /// Keeps every way an error prints, for the search for the token.
+    /// Also checks that the message and the hint are one line with no control character (from
+    /// `escape`, or anything else the server sent).
     fn note_error(&mut self, error: &qovery_backups::Error) {
         self.stats.errors_probed += 1;
-        let _ = write!(self.texts, "{error}\n{error:?}\n{error:#?}\n");
+        let (display, hint) = (error.to_string(), error.hint().unwrap_or_default());
+        if display.chars().chain(hint.chars()).any(char::is_control) {
+            self.fail(format!("an error's message or hint has a control character: {display:?} {hint:?}"));
+        }
+        let _ = write!(self.texts, "{display}\n{hint}\n{error:?}\n{error:#?}\n");
         let mut source = std::error::Error::source(error);
         while let Some(cause) = source {
             let _ = write!(self.texts, "{cause}\n{cause:?}\n");
@@ -770,6 +939,37 @@ impl Run {
     }
 }
 
+/// The hostile answer that explains a listing's error with no resume point, by name, or `None`
+/// if nothing in `log` does: an answer over the client's limit (`endless`, `huge`), headers too
+/// large to accept (`big-header`), a redirect not followed (`redirect`), a 400 that no earlier
+/// backup could heal (`echo`), a backup sent again (`repeat-old`, and it must be one already
+/// delivered).
+fn expected_failure(error: &qovery_backups::Error, log: &[RequestRecord], listed: &[Uuid]) -> Option<String> {
+    use qovery_backups::{Error, TransportKind};
+    let faulted = |kinds: &[Fault]| log.iter().any(|r| r.fault.as_ref().is_some_and(|f| kinds.contains(f)));
+    let kind = match error {
+        Error::TooLarge { .. } if faulted(&[Fault::Endless, Fault::Huge]) => "too large (endless, huge)",
+        Error::Transport { kind: TransportKind::HeadersTooLarge, .. } if faulted(&[Fault::BigHeader]) => {
+            "headers too large (big-header)"
+        }
+        Error::Api { status, location, .. }
+            if status.is_redirection()
+                && faulted(&[Fault::Redirect])
+                && location.as_deref().is_some_and(|l| l.contains("/redirected/")) =>
+        {
+            "redirect not followed (redirect)"
+        }
+        Error::Api { status, .. } if status.as_u16() == 400 && faulted(&[Fault::Echo]) => "400 (echo)",
+        Error::PaginationLoop { repeated_id, .. }
+            if faulted(&[Fault::RepeatOld]) && listed.contains(repeated_id) =>
+        {
+            "pagination loop (repeat-old)"
+        }
+        _ => return None,
+    };
+    Some(kind.to_owned())
+}
+
 /// A cap on consecutive faults below the client's attempts, so that every call can succeed.
 fn rng_cap(rng: &mut SplitMix64, attempts: u32) -> u32 {
     rng.between(1, u64::from(attempts) - 1) as u32
@@ -782,12 +982,6 @@ fn random_kinds(rng: &mut SplitMix64, all: &[Fault]) -> Vec<Fault> {
         kinds.push(rng.pick(all).clone());
     }
     kinds
-}
-
-fn random_plan(rng: &mut SplitMix64, all: &[Fault], cap: u32) -> FaultPlan {
-    let kinds = random_kinds(rng, all);
-    let probability = rng.float(0.1, 0.6);
-    fault_plan(&kinds, probability, cap, rng.next_u64())
 }
 
 fn fault_plan(kinds: &[Fault], probability: f64, cap: u32, seed: u64) -> FaultPlan {
@@ -871,30 +1065,25 @@ impl<'a> MakeWriter<'a> for Capture {
     }
 }
 
-/// Counts the SDK's `retrying` events: one per retry, by its documented tracing.
-struct CountRetries(Arc<AtomicU64>);
+/// Counts the SDK's typed events: retries, pages, and the backups the pages announced.
+#[derive(Default)]
+struct Progress {
+    retries: AtomicU64,
+    pages: AtomicU64,
+    backups: AtomicU64,
+}
 
-impl<S: tracing::Subscriber> Layer<S> for CountRetries {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        struct IsRetrying(bool);
-        impl Visit for IsRetrying {
-            fn record_str(&mut self, field: &Field, value: &str) {
-                if field.name() == "message" && value == "retrying" {
-                    self.0 = true;
-                }
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::Retrying { .. } => {
+                self.retries.fetch_add(1, Relaxed);
             }
-            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" && format!("{value:?}") == "retrying" {
-                    self.0 = true;
-                }
+            Event::PageReceived { backups, .. } => {
+                self.pages.fetch_add(1, Relaxed);
+                self.backups.fetch_add(*backups as u64, Relaxed);
             }
-        }
-        if event.metadata().target().starts_with("qovery_backups") {
-            let mut visitor = IsRetrying(false);
-            event.record(&mut visitor);
-            if visitor.0 {
-                self.0.fetch_add(1, Relaxed);
-            }
+            _ => {}
         }
     }
 }
