@@ -140,7 +140,7 @@ impl ListRequest {
 }
 
 /// The ids a listing has delivered: exactly up to [`EXACT_SEEN_LIMIT`], then the cursors only.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Seen {
     exact: HashSet<Uuid>,
     /// Every cursor sent: one id a page, so this grows slowly past the exact limit.
@@ -152,16 +152,37 @@ impl Seen {
         self.exact.len() < EXACT_SEEN_LIMIT
     }
 
-    fn contains(&self, id: &Uuid) -> bool {
-        self.exact.contains(id) || self.cursors.contains(id)
+    /// Records `page` as delivered and returns the first id of it that was already delivered,
+    /// earlier or on this page. While the exact set has room, that is one hash per id: the
+    /// insertion itself says whether the id was there. Past the limit, the cursors, the previous
+    /// page and the page itself are what is left to compare with.
+    fn first_repeat_remembering(&mut self, previous_page: &[Uuid], page: &[Uuid]) -> Option<Uuid> {
+        let mut past_the_limit: Option<(HashSet<Uuid>, HashSet<Uuid>)> = None;
+        for &id in page {
+            if self.is_exact() {
+                if !self.exact.insert(id) {
+                    return Some(id);
+                }
+                continue;
+            }
+            let (previous, on_this_page) = past_the_limit
+                .get_or_insert_with(|| (previous_page.iter().copied().collect(), HashSet::new()));
+            if self.exact.contains(&id)
+                || self.cursors.contains(&id)
+                || previous.contains(&id)
+                || !on_this_page.insert(id)
+            {
+                return Some(id);
+            }
+        }
+        None
     }
 
-    fn remember(&mut self, ids: impl IntoIterator<Item = Uuid>) {
-        for id in ids {
-            if !self.is_exact() {
-                break;
-            }
-            self.exact.insert(id);
+    /// Records the cursor of the next page. While the exact set has room it holds the cursor
+    /// already (a cursor is a delivered backup).
+    fn remember_cursor(&mut self, cursor: Uuid) {
+        if !self.is_exact() {
+            self.cursors.insert(cursor);
         }
     }
 }
@@ -216,7 +237,8 @@ impl Cursor {
             let delivered: HashSet<Uuid> = self.previous_page.iter().copied().collect();
             backups.retain(|b| !delivered.contains(&b.id));
         }
-        if let Some(repeated_id) = self.first_repeat(&backups) {
+        let ids: Vec<Uuid> = backups.iter().map(|b| b.id).collect();
+        if let Some(repeated_id) = self.seen.first_repeat_remembering(&self.previous_page, &ids) {
             return Err(Error::PaginationLoop {
                 operation: self.operation(),
                 repeated_id,
@@ -227,10 +249,12 @@ impl Cursor {
             backups.truncate(usize::try_from(max - self.delivered).unwrap_or(usize::MAX));
         }
 
+        // Ids beyond `max_items` were recorded as seen although not delivered; harmless, since
+        // the listing ends with this page.
         let next_start = backups.last().map_or(last_on_page, |b| b.id);
-        self.seen.cursors.insert(next_start);
-        self.seen.remember(backups.iter().map(|b| b.id));
-        self.previous_page = backups.iter().map(|b| b.id).collect();
+        self.seen.remember_cursor(next_start);
+        self.previous_page = ids;
+        self.previous_page.truncate(backups.len());
         self.previous_start = self.next_start;
         self.next_start = Some(next_start);
         self.delivered += backups.len() as u64;
@@ -278,26 +302,6 @@ impl Cursor {
         self.list.max_items.is_some_and(|max| self.delivered >= max)
             || self.list.max_pages.is_some_and(|max| self.pages >= max)
     }
-
-    /// An id this listing already delivered, or one that appears twice on this page. Linear in
-    /// the page's length whatever its size. Past the exact limit, the previous page is what is
-    /// left to compare with besides the cursors.
-    fn first_repeat(&self, backups: &[Backup]) -> Option<Uuid> {
-        first_repeat(&self.seen, &self.previous_page, backups.iter().map(|b| b.id))
-    }
-}
-
-/// The first of `page` that was `seen`, was on the previous page while the seen set is no longer
-/// exact, or comes twice on the page.
-fn first_repeat(
-    seen: &Seen,
-    previous_page: &[Uuid],
-    page: impl ExactSizeIterator<Item = Uuid>,
-) -> Option<Uuid> {
-    let previous: HashSet<Uuid> =
-        if seen.is_exact() { HashSet::new() } else { previous_page.iter().copied().collect() };
-    let mut on_this_page = HashSet::with_capacity(page.len());
-    page.into_iter().find(|id| !on_this_page.insert(*id) || seen.contains(id) || previous.contains(id))
 }
 
 /// The page size as a count. Qovery's spec declares it a `number`; a whole number written as
@@ -340,26 +344,32 @@ mod tests {
     fn a_repeat_within_a_page_or_from_any_earlier_page_is_found() {
         let all = ids(60);
         let mut seen = Seen::default();
-        seen.remember(all[..40].iter().copied());
-        assert_eq!(first_repeat(&seen, &all[20..40], all[40..60].iter().copied()), None);
+        assert_eq!(seen.first_repeat_remembering(&[], &all[..20]), None);
+        assert_eq!(seen.first_repeat_remembering(&all[..20], &all[20..40]), None);
         let from_two_pages_back = [all[40], all[3], all[41]];
-        assert_eq!(first_repeat(&seen, &all[20..40], from_two_pages_back.into_iter()), Some(all[3]));
+        assert_eq!(seen.clone().first_repeat_remembering(&all[20..40], &from_two_pages_back), Some(all[3]));
         let twice_on_the_page = [all[40], all[41], all[40]];
-        assert_eq!(first_repeat(&seen, &all[20..40], twice_on_the_page.into_iter()), Some(all[40]));
+        assert_eq!(seen.first_repeat_remembering(&all[20..40], &twice_on_the_page), Some(all[40]));
     }
 
     #[test]
     fn past_the_exact_limit_cursors_and_the_previous_page_still_count() {
         let mut seen = Seen::default();
-        seen.remember((0..EXACT_SEEN_LIMIT as u128 + 10).map(|i| Uuid::from_u128(u128::MAX - i)));
+        let many: Vec<Uuid> =
+            (0..EXACT_SEEN_LIMIT as u128 + 10).map(|i| Uuid::from_u128(u128::MAX - i)).collect();
+        assert_eq!(seen.first_repeat_remembering(&[], &many), None);
         assert!(!seen.is_exact());
         assert_eq!(seen.exact.len(), EXACT_SEEN_LIMIT, "memory stops growing at the limit");
         let cursor = Uuid::from_u128(7);
-        seen.cursors.insert(cursor);
+        seen.remember_cursor(cursor);
         let previous = [Uuid::from_u128(8), Uuid::from_u128(9)];
-        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(1), cursor].into_iter()), Some(cursor));
-        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(9)].into_iter()), Some(previous[1]));
-        assert_eq!(first_repeat(&seen, &previous, [Uuid::from_u128(2)].into_iter()), None);
+        assert_eq!(seen.first_repeat_remembering(&previous, &[Uuid::from_u128(1), cursor]), Some(cursor));
+        assert_eq!(seen.first_repeat_remembering(&previous, &[Uuid::from_u128(9)]), Some(previous[1]));
+        assert_eq!(
+            seen.first_repeat_remembering(&previous, &[Uuid::from_u128(2), Uuid::from_u128(2)]),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(seen.first_repeat_remembering(&previous, &[Uuid::from_u128(3)]), None);
     }
 
     #[test]
@@ -367,8 +377,8 @@ mod tests {
         // Speed is the decode benchmark's to prove; this checks that a huge page raises no
         // false alarm, and that its last id, sent again, is caught.
         let mut page = ids(100_000);
-        assert_eq!(first_repeat(&Seen::default(), &[], page.iter().copied()), None);
+        assert_eq!(Seen::default().first_repeat_remembering(&[], &page), None);
         page.push(page[99_999]);
-        assert_eq!(first_repeat(&Seen::default(), &[], page.iter().copied()), Some(page[99_999]));
+        assert_eq!(Seen::default().first_repeat_remembering(&[], &page), Some(page[99_999]));
     }
 }
