@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::Stream;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 /// Limits applied to every answer read by the generated [`Client`](crate::Client).
@@ -84,52 +83,57 @@ impl ClientHooks<Limits> for crate::Client {
     }
 }
 
-/// The same answer, whose body fails to read past `limit` bytes.
+/// The same answer, whose body fails to read past `limit` bytes. The parts (status, headers)
+/// are moved, not copied: this runs for every page.
 fn bounded(response: reqwest::Response, limit: u64) -> reqwest::Response {
     // A declared length over the limit fails at the first read, before any byte is buffered.
     let declared_too_long = response.content_length().is_some_and(|length| length > limit);
-    let mut builder = http::Response::builder().status(response.status()).version(response.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers().clone();
-    }
-    let body =
-        BoundedBody { inner: Box::pin(response.bytes_stream()), read: 0, limit, failed: declared_too_long };
-    match builder.body(reqwest::Body::wrap_stream(body)) {
-        Ok(rebuilt) => reqwest::Response::from(rebuilt),
-        // Status, version and headers all came from a valid response: this cannot fail.
-        Err(_) => unreachable!("an answer's own parts always rebuild"),
-    }
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = BoundedBody { inner: body, read: 0, limit, failed: declared_too_long };
+    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
 }
 
-type ByteChunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
+/// A body that fails with [`ResponseTooLarge`] once more than `limit` bytes came through.
 struct BoundedBody {
-    inner: ByteChunks,
+    inner: reqwest::Body,
     read: u64,
     limit: u64,
     failed: bool,
 }
 
-impl Stream for BoundedBody {
-    type Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+impl http_body::Body for BoundedBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         if self.failed {
             return Poll::Ready(Some(Err(Box::new(ResponseTooLarge { limit: self.limit }))));
         }
-        match self.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                self.read = self.read.saturating_add(chunk.len() as u64);
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let length = frame.data_ref().map_or(0, |data| data.len() as u64);
+                self.read = self.read.saturating_add(length);
                 if self.read > self.limit {
                     // Ends the read here: whoever collects the body drops what it has so far.
                     self.failed = true;
                     return Poll::Ready(Some(Err(Box::new(ResponseTooLarge { limit: self.limit }))));
                 }
-                Poll::Ready(Some(Ok(chunk)))
+                Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        !self.failed && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
