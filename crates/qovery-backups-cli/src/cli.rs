@@ -271,6 +271,10 @@ pub struct MockArgs {
     /// (default: all SUCCESS).
     #[arg(long, value_name = "SPEC")]
     pub outcomes: Option<qovery_backups_mock::Outcomes>,
+    /// Also serve 2 organizations × 2 projects × 2 environments × 3 databases, every third one
+    /// MANAGED (its backups the cloud provider's: the backup endpoint answers 404).
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
