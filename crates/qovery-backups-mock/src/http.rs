@@ -1,4 +1,4 @@
-//! The HTTP side: the three operations of openapi.yaml, authentication, error bodies, and the
+//! The HTTP side: the operations of openapi.yaml (three on backups, four discovery listings), authentication, error bodies, and the
 //! pipeline that applies latency and faults around them.
 
 use std::collections::VecDeque;
@@ -275,7 +275,7 @@ async fn not_found(request: Request) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!(
-            "no such route: {} {}; the API has GET and POST /database/{{databaseId}}/backup and DELETE /database/{{databaseId}}/backup/{{backupId}}",
+            "no such route: {} {}; the API has GET and POST /database/{{databaseId}}/backup, DELETE /database/{{databaseId}}/backup/{{backupId}}, and GET /organization, /organization/{{organizationId}}/project, /project/{{projectId}}/environment, /environment/{{environmentId}}/database",
             request.method(),
             request.uri().path()
         ),

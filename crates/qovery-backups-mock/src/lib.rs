@@ -1,7 +1,7 @@
 //! An in-memory fake of Qovery's database-backup API, served over real HTTP on loopback, with
 //! deterministic fault injection.
 //!
-//! It implements the three operations of the workspace's `openapi.yaml`, with the models of the
+//! It implements the operations of the workspace's `openapi.yaml`, with the models of the
 //! generated `qovery-backups-api` crate:
 //!
 //! | operation | answer |
@@ -9,6 +9,12 @@
 //! | `GET /database/{databaseId}/backup?startId=` | 200, newest first, [`MockConfig::page_size`] a page; `startId` is the id of the last backup already seen; after the last backup, an empty page |
 //! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED`; then `ONGOING` and final as [`MockConfig::lifecycle`] and [`MockConfig::outcomes`] say |
 //! | `DELETE /database/{databaseId}/backup/{backupId}` | 204 |
+//! | `GET /organization` | 200, `{"results": [...]}`: the default organization (named `default`), then the [`Fleet`]'s and those added |
+//! | `GET /organization/{organizationId}/project`, `/project/{projectId}/environment`, `/environment/{environmentId}/database` | 200, `{"results": [...]}`, unpaginated; 404 for an unknown parent |
+//!
+//! The [`MockConfig::databases`] are listed in the default organization's `default` project and
+//! environment. A `MANAGED` database ([`MockServer::add_database_in`], [`Fleet::managed_every`])
+//! is listed but holds no backups: its backup endpoint answers 404, as Qovery's does.
 //!
 //! Every page answers `page`, its 1-based index (1 for the first page; after a `startId`, 1 plus
 //! the number of pages of [`MockConfig::page_size`] the newer backups fill, a partial one
