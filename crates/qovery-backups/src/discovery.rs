@@ -48,8 +48,9 @@ impl fmt::Display for Scope {
 pub struct Parent {
     /// Its id.
     pub id: Uuid,
-    /// Its name; its id, written out, when the token cannot see it (an environment asked for
-    /// by id in a project no listing showed).
+    /// Its name; its id, written out, when no listing the token can read showed it. (An
+    /// environment asked for by id that no project listing showed keeps its own id, and its
+    /// organization and project are then unknown: the nil id.)
     pub name: String,
 }
 
