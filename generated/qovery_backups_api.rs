@@ -8,6 +8,24 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`Annotation`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Annotation {
+        pub key: ::std::string::String,
+        pub value: ::std::string::String,
+    }
+    impl Annotation {
+        pub fn builder() -> builder::Annotation {
+            Default::default()
+        }
+    }
     ///`ApiError`
     #[derive(
         ::serde::Deserialize,
@@ -129,6 +147,523 @@ pub mod types {
             Default::default()
         }
     }
+    ///`Database`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Database {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub accessibility: ::std::option::Option<
+            crate::types::DatabaseAccessibilityEnum,
+        >,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub annotations_groups: ::std::vec::Vec<DatabaseAnnotationsGroupsItem>,
+        /**unit is millicores (m). 1000m = 1 cpu
+This field will be ignored for managed DB (instance type will be used instead).
+*/
+        #[serde(default = "defaults::default_u64::<i64, 250>")]
+        pub cpu: i64,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///give a description to this database
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///indicates if the database disk is encrypted or not
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub disk_encrypted: ::std::option::Option<bool>,
+        ///EBS disk type for the database. Only applicable for MANAGED mode (gp2 or gp3). Null for CONTAINER mode.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub disk_type: ::std::option::Option<::std::string::String>,
+        pub environment: ReferenceObject,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub host: ::std::option::Option<::std::string::String>,
+        pub icon_uri: ::std::string::String,
+        pub id: ::uuid::Uuid,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_type: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub labels_groups: ::std::vec::Vec<DatabaseLabelsGroupsItem>,
+        ///Maximum cpu that can be allocated to the database based on organization cluster configuration. unit is millicores (m). 1000m = 1 cpu
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub maximum_cpu: ::std::option::Option<i64>,
+        ///Maximum memory that can be allocated to the database based on organization cluster configuration. unit is MB. 1024 MB = 1GB
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub maximum_memory: ::std::option::Option<i64>,
+        /**unit is MB. 1024 MB = 1GB
+This field will be ignored for managed DB (instance type will be used instead).
+Default value is linked to the database type:
+- MANAGED: `100`
+- CONTAINER
+  - POSTGRES: `100`
+  - REDIS: `100`
+  - MYSQL: `512`
+  - MONGODB: `256`
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub memory: ::std::option::Option<i64>,
+        pub mode: crate::types::DatabaseModeEnum,
+        ///name is case insensitive
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub port: ::std::option::Option<i64>,
+        pub service_type: crate::types::ServiceTypeEnum,
+        ///unit is GB
+        #[serde(default = "defaults::default_u64::<i64, 10>")]
+        pub storage: i64,
+        #[serde(rename = "type")]
+        pub type_: crate::types::DatabaseTypeEnum,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub version: ::std::string::String,
+    }
+    impl Database {
+        pub fn builder() -> builder::Database {
+            Default::default()
+        }
+    }
+    ///`DatabaseAnnotationsGroupsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct DatabaseAnnotationsGroupsItem {
+        pub annotations: ::std::vec::Vec<Annotation>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: ::uuid::Uuid,
+        pub name: ::std::string::String,
+        pub scopes: ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl DatabaseAnnotationsGroupsItem {
+        pub fn builder() -> builder::DatabaseAnnotationsGroupsItem {
+            Default::default()
+        }
+    }
+    ///`DatabaseLabelsGroupsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct DatabaseLabelsGroupsItem {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: ::uuid::Uuid,
+        pub labels: ::std::vec::Vec<Label>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl DatabaseLabelsGroupsItem {
+        pub fn builder() -> builder::DatabaseLabelsGroupsItem {
+            Default::default()
+        }
+    }
+    ///`DatabaseRequest`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct DatabaseRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub accessibility: ::std::option::Option<
+            crate::types::DatabaseAccessibilityEnum,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub annotations_groups: ::std::option::Option<ServiceAnnotationsRequestList>,
+        /**unit is millicores (m). 1000m = 1 cpu
+This field will be ignored for managed DB (instance type will be used instead).
+*/
+        #[serde(default = "defaults::default_u64::<i64, 250>")]
+        pub cpu: i64,
+        ///give a description to this database
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///Icon URI representing the database.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon_uri: ::std::option::Option<::std::string::String>,
+        ///Database instance type to be used for this database. The list of values can be retrieved via the endpoint /{CloudProvider}/managedDatabase/instanceType/{region}/{dbType}. This field SHOULD NOT be set for container DB.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub labels_groups: ::std::option::Option<ServiceLabelsRequestList>,
+        /**unit is MB. 1024 MB = 1GB
+This field will be ignored for managed DB (instance type will be used instead).
+Default value is linked to the database type:
+- MANAGED: `100`
+- CONTAINER
+  - POSTGRES: `100`
+  - REDIS: `100`
+  - MYSQL: `512`
+  - MONGODB: `256`
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub memory: ::std::option::Option<i64>,
+        pub mode: crate::types::DatabaseModeEnum,
+        ///name is case insensitive
+        pub name: ::std::string::String,
+        ///unit is GB
+        #[serde(default = "defaults::default_u64::<i64, 10>")]
+        pub storage: i64,
+        #[serde(rename = "type")]
+        pub type_: crate::types::DatabaseTypeEnum,
+        pub version: ::std::string::String,
+    }
+    impl DatabaseRequest {
+        pub fn builder() -> builder::DatabaseRequest {
+            Default::default()
+        }
+    }
+    ///`DatabaseResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct DatabaseResponseList {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<Database>,
+    }
+    impl DatabaseResponseList {
+        pub fn builder() -> builder::DatabaseResponseList {
+            Default::default()
+        }
+    }
+    ///`Environment`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Environment {
+        pub cloud_provider: EnvironmentCloudProvider,
+        pub cluster_id: ::uuid::Uuid,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cluster_name: ::std::option::Option<::std::string::String>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Date after which the environment is automatically deleted. Null when the environment never expires, which is the case for every environment except the throwaway ones created for a single agentic workflow run.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub id: ::uuid::Uuid,
+        ///uuid of the user that made the last update
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_updated_by: ::std::option::Option<::uuid::Uuid>,
+        pub mode: crate::types::EnvironmentModeEnum,
+        ///name is case insensitive
+        pub name: ::std::string::String,
+        pub organization: ReferenceObject,
+        pub project: ReferenceObject,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl Environment {
+        pub fn builder() -> builder::Environment {
+            Default::default()
+        }
+    }
+    ///`EnvironmentCloudProvider`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct EnvironmentCloudProvider {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cluster: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider: ::std::option::Option<::std::string::String>,
+    }
+    impl EnvironmentCloudProvider {
+        pub fn builder() -> builder::EnvironmentCloudProvider {
+            Default::default()
+        }
+    }
+    ///`EnvironmentResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct EnvironmentResponseList {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<Environment>,
+    }
+    impl EnvironmentResponseList {
+        pub fn builder() -> builder::EnvironmentResponseList {
+            Default::default()
+        }
+    }
+    ///`Label`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Label {
+        pub key: ::std::string::String,
+        pub propagate_to_cloud_provider: bool,
+        pub value: ::std::string::String,
+    }
+    impl Label {
+        pub fn builder() -> builder::Label {
+            Default::default()
+        }
+    }
+    ///`Organization`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Organization {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub admin_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///If set, indicates a billing-related restriction on the organization. 'NO_CREDIT_CARD' means the organization is on a free trial without a credit card — managed cluster creation and deployments on managed clusters are blocked, but demo cluster usage is allowed. Any other value blocks all deployments. null means no restriction.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billing_deployment_restriction: ::std::option::Option<::std::string::String>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon_url: ::std::option::Option<::std::string::String>,
+        pub id: ::uuid::Uuid,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
+        ///name is case insensitive
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub organization_plan: ::std::option::Option<OrganizationOrganizationPlan>,
+        ///uuid of the user owning the organization
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner: ::std::option::Option<::uuid::Uuid>,
+        pub plan: crate::types::PlanEnum,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub repository: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website_url: ::std::option::Option<::std::string::String>,
+    }
+    impl Organization {
+        pub fn builder() -> builder::Organization {
+            Default::default()
+        }
+    }
+    ///`OrganizationAnnotationsGroupResponse`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OrganizationAnnotationsGroupResponse {
+        pub annotations: ::std::vec::Vec<Annotation>,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: ::uuid::Uuid,
+        pub name: ::std::string::String,
+        pub scopes: ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl OrganizationAnnotationsGroupResponse {
+        pub fn builder() -> builder::OrganizationAnnotationsGroupResponse {
+            Default::default()
+        }
+    }
+    ///`OrganizationAnnotationsGroupResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct OrganizationAnnotationsGroupResponseList(
+        pub ::std::vec::Vec<OrganizationAnnotationsGroupResponse>,
+    );
+    impl ::std::ops::Deref for OrganizationAnnotationsGroupResponseList {
+        type Target = ::std::vec::Vec<OrganizationAnnotationsGroupResponse>;
+        fn deref(&self) -> &::std::vec::Vec<OrganizationAnnotationsGroupResponse> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<OrganizationAnnotationsGroupResponseList>
+    for ::std::vec::Vec<OrganizationAnnotationsGroupResponse> {
+        fn from(value: OrganizationAnnotationsGroupResponseList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<OrganizationAnnotationsGroupResponse>>
+    for OrganizationAnnotationsGroupResponseList {
+        fn from(value: ::std::vec::Vec<OrganizationAnnotationsGroupResponse>) -> Self {
+            Self(value)
+        }
+    }
+    ///`OrganizationLabelsGroupResponse`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OrganizationLabelsGroupResponse {
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: ::uuid::Uuid,
+        pub labels: ::std::vec::Vec<Label>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl OrganizationLabelsGroupResponse {
+        pub fn builder() -> builder::OrganizationLabelsGroupResponse {
+            Default::default()
+        }
+    }
+    ///`OrganizationLabelsGroupResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct OrganizationLabelsGroupResponseList(
+        pub ::std::vec::Vec<OrganizationLabelsGroupResponse>,
+    );
+    impl ::std::ops::Deref for OrganizationLabelsGroupResponseList {
+        type Target = ::std::vec::Vec<OrganizationLabelsGroupResponse>;
+        fn deref(&self) -> &::std::vec::Vec<OrganizationLabelsGroupResponse> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<OrganizationLabelsGroupResponseList>
+    for ::std::vec::Vec<OrganizationLabelsGroupResponse> {
+        fn from(value: OrganizationLabelsGroupResponseList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<OrganizationLabelsGroupResponse>>
+    for OrganizationLabelsGroupResponseList {
+        fn from(value: ::std::vec::Vec<OrganizationLabelsGroupResponse>) -> Self {
+            Self(value)
+        }
+    }
+    ///`OrganizationOrganizationPlan`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OrganizationOrganizationPlan {
+        ///audit logs maximum period available in days
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub audit_logs_retention_in_days: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan: ::std::option::Option<crate::types::PlanEnum>,
+    }
+    impl OrganizationOrganizationPlan {
+        pub fn builder() -> builder::OrganizationOrganizationPlan {
+            Default::default()
+        }
+    }
+    ///`OrganizationRequest`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OrganizationRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub admin_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub icon_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
+        ///name is case insensitive
+        pub name: ::std::string::String,
+        pub plan: crate::types::PlanEnum,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub repository: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website_url: ::std::option::Option<::std::string::String>,
+    }
+    impl OrganizationRequest {
+        pub fn builder() -> builder::OrganizationRequest {
+            Default::default()
+        }
+    }
+    ///`OrganizationResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OrganizationResponseList {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<Organization>,
+    }
+    impl OrganizationResponseList {
+        pub fn builder() -> builder::OrganizationResponseList {
+            Default::default()
+        }
+    }
     ///`PaginationData`
     #[derive(
         ::serde::Deserialize,
@@ -145,6 +680,161 @@ pub mod types {
     impl PaginationData {
         pub fn builder() -> builder::PaginationData {
             Default::default()
+        }
+    }
+    ///`Project`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Project {
+        pub associated_environments_count: i64,
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub id: ::uuid::Uuid,
+        pub name: ::std::string::String,
+        pub organization: ReferenceObject,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl Project {
+        pub fn builder() -> builder::Project {
+            Default::default()
+        }
+    }
+    ///`ProjectResponseList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ProjectResponseList {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<Project>,
+    }
+    impl ProjectResponseList {
+        pub fn builder() -> builder::ProjectResponseList {
+            Default::default()
+        }
+    }
+    ///`ReferenceObject`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ReferenceObject {
+        pub id: ::uuid::Uuid,
+    }
+    impl ReferenceObject {
+        pub fn builder() -> builder::ReferenceObject {
+            Default::default()
+        }
+    }
+    ///`ServiceAnnotationRequest`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ServiceAnnotationRequest {
+        pub id: ::uuid::Uuid,
+    }
+    impl ServiceAnnotationRequest {
+        pub fn builder() -> builder::ServiceAnnotationRequest {
+            Default::default()
+        }
+    }
+    ///`ServiceAnnotationsRequestList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ServiceAnnotationsRequestList(
+        pub ::std::vec::Vec<ServiceAnnotationRequest>,
+    );
+    impl ::std::ops::Deref for ServiceAnnotationsRequestList {
+        type Target = ::std::vec::Vec<ServiceAnnotationRequest>;
+        fn deref(&self) -> &::std::vec::Vec<ServiceAnnotationRequest> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServiceAnnotationsRequestList>
+    for ::std::vec::Vec<ServiceAnnotationRequest> {
+        fn from(value: ServiceAnnotationsRequestList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ServiceAnnotationRequest>>
+    for ServiceAnnotationsRequestList {
+        fn from(value: ::std::vec::Vec<ServiceAnnotationRequest>) -> Self {
+            Self(value)
+        }
+    }
+    ///`ServiceLabelRequest`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ServiceLabelRequest {
+        pub id: ::uuid::Uuid,
+    }
+    impl ServiceLabelRequest {
+        pub fn builder() -> builder::ServiceLabelRequest {
+            Default::default()
+        }
+    }
+    ///`ServiceLabelsRequestList`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ServiceLabelsRequestList(pub ::std::vec::Vec<ServiceLabelRequest>);
+    impl ::std::ops::Deref for ServiceLabelsRequestList {
+        type Target = ::std::vec::Vec<ServiceLabelRequest>;
+        fn deref(&self) -> &::std::vec::Vec<ServiceLabelRequest> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServiceLabelsRequestList>
+    for ::std::vec::Vec<ServiceLabelRequest> {
+        fn from(value: ServiceLabelsRequestList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ServiceLabelRequest>>
+    for ServiceLabelsRequestList {
+        fn from(value: ::std::vec::Vec<ServiceLabelRequest>) -> Self {
+            Self(value)
         }
     }
     ///`ServiceStepMetric`
@@ -247,6 +937,64 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Annotation {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Annotation {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl Annotation {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Annotation> for super::Annotation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Annotation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Annotation> for Annotation {
+            fn from(value: super::Annotation) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    value: Ok(value.value),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ApiError {
             detail: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -695,6 +1443,2331 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Database {
+            accessibility: ::std::result::Result<
+                ::std::option::Option<crate::types::DatabaseAccessibilityEnum>,
+                ::std::string::String,
+            >,
+            annotations_groups: ::std::result::Result<
+                ::std::vec::Vec<super::DatabaseAnnotationsGroupsItem>,
+                ::std::string::String,
+            >,
+            cpu: ::std::result::Result<i64, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            disk_encrypted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            disk_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            environment: ::std::result::Result<
+                super::ReferenceObject,
+                ::std::string::String,
+            >,
+            host: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon_uri: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            instance_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            labels_groups: ::std::result::Result<
+                ::std::vec::Vec<super::DatabaseLabelsGroupsItem>,
+                ::std::string::String,
+            >,
+            maximum_cpu: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            maximum_memory: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            memory: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            mode: ::std::result::Result<
+                crate::types::DatabaseModeEnum,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            port: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            service_type: ::std::result::Result<
+                crate::types::ServiceTypeEnum,
+                ::std::string::String,
+            >,
+            storage: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::types::DatabaseTypeEnum,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            version: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Database {
+            fn default() -> Self {
+                Self {
+                    accessibility: Ok(Default::default()),
+                    annotations_groups: Ok(Default::default()),
+                    cpu: Ok(super::defaults::default_u64::<i64, 250>()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Ok(Default::default()),
+                    disk_encrypted: Ok(Default::default()),
+                    disk_type: Ok(Default::default()),
+                    environment: Err("no value supplied for environment".to_string()),
+                    host: Ok(Default::default()),
+                    icon_uri: Err("no value supplied for icon_uri".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    instance_type: Ok(Default::default()),
+                    labels_groups: Ok(Default::default()),
+                    maximum_cpu: Ok(Default::default()),
+                    maximum_memory: Ok(Default::default()),
+                    memory: Ok(Default::default()),
+                    mode: Err("no value supplied for mode".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    port: Ok(Default::default()),
+                    service_type: Err("no value supplied for service_type".to_string()),
+                    storage: Ok(super::defaults::default_u64::<i64, 10>()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    updated_at: Ok(Default::default()),
+                    version: Err("no value supplied for version".to_string()),
+                }
+            }
+        }
+        impl Database {
+            pub fn accessibility<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::DatabaseAccessibilityEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accessibility = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for accessibility: {e}")
+                    });
+                self
+            }
+            pub fn annotations_groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::DatabaseAnnotationsGroupsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.annotations_groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for annotations_groups: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cpu<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cpu = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cpu: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn disk_encrypted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.disk_encrypted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for disk_encrypted: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn disk_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.disk_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for disk_type: {e}")
+                    });
+                self
+            }
+            pub fn environment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferenceObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.environment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for environment: {e}")
+                    });
+                self
+            }
+            pub fn host<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.host = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for host: {e}")
+                    });
+                self
+            }
+            pub fn icon_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon_uri: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn instance_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_type: {e}")
+                    });
+                self
+            }
+            pub fn labels_groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::DatabaseLabelsGroupsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels_groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels_groups: {e}")
+                    });
+                self
+            }
+            pub fn maximum_cpu<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.maximum_cpu = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for maximum_cpu: {e}")
+                    });
+                self
+            }
+            pub fn maximum_memory<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.maximum_memory = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for maximum_memory: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn memory<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memory = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for memory: {e}")
+                    });
+                self
+            }
+            pub fn mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::DatabaseModeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mode: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn port<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.port = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for port: {e}")
+                    });
+                self
+            }
+            pub fn service_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::ServiceTypeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for service_type: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::DatabaseTypeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Database> for super::Database {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Database,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accessibility: value.accessibility?,
+                    annotations_groups: value.annotations_groups?,
+                    cpu: value.cpu?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    disk_encrypted: value.disk_encrypted?,
+                    disk_type: value.disk_type?,
+                    environment: value.environment?,
+                    host: value.host?,
+                    icon_uri: value.icon_uri?,
+                    id: value.id?,
+                    instance_type: value.instance_type?,
+                    labels_groups: value.labels_groups?,
+                    maximum_cpu: value.maximum_cpu?,
+                    maximum_memory: value.maximum_memory?,
+                    memory: value.memory?,
+                    mode: value.mode?,
+                    name: value.name?,
+                    port: value.port?,
+                    service_type: value.service_type?,
+                    storage: value.storage?,
+                    type_: value.type_?,
+                    updated_at: value.updated_at?,
+                    version: value.version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Database> for Database {
+            fn from(value: super::Database) -> Self {
+                Self {
+                    accessibility: Ok(value.accessibility),
+                    annotations_groups: Ok(value.annotations_groups),
+                    cpu: Ok(value.cpu),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    disk_encrypted: Ok(value.disk_encrypted),
+                    disk_type: Ok(value.disk_type),
+                    environment: Ok(value.environment),
+                    host: Ok(value.host),
+                    icon_uri: Ok(value.icon_uri),
+                    id: Ok(value.id),
+                    instance_type: Ok(value.instance_type),
+                    labels_groups: Ok(value.labels_groups),
+                    maximum_cpu: Ok(value.maximum_cpu),
+                    maximum_memory: Ok(value.maximum_memory),
+                    memory: Ok(value.memory),
+                    mode: Ok(value.mode),
+                    name: Ok(value.name),
+                    port: Ok(value.port),
+                    service_type: Ok(value.service_type),
+                    storage: Ok(value.storage),
+                    type_: Ok(value.type_),
+                    updated_at: Ok(value.updated_at),
+                    version: Ok(value.version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatabaseAnnotationsGroupsItem {
+            annotations: ::std::result::Result<
+                ::std::vec::Vec<super::Annotation>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatabaseAnnotationsGroupsItem {
+            fn default() -> Self {
+                Self {
+                    annotations: Err("no value supplied for annotations".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl DatabaseAnnotationsGroupsItem {
+            pub fn annotations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Annotation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.annotations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for annotations: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatabaseAnnotationsGroupsItem>
+        for super::DatabaseAnnotationsGroupsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatabaseAnnotationsGroupsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    annotations: value.annotations?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    scopes: value.scopes?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatabaseAnnotationsGroupsItem>
+        for DatabaseAnnotationsGroupsItem {
+            fn from(value: super::DatabaseAnnotationsGroupsItem) -> Self {
+                Self {
+                    annotations: Ok(value.annotations),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    scopes: Ok(value.scopes),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatabaseLabelsGroupsItem {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            labels: ::std::result::Result<
+                ::std::vec::Vec<super::Label>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatabaseLabelsGroupsItem {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    labels: Err("no value supplied for labels".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl DatabaseLabelsGroupsItem {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Label>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatabaseLabelsGroupsItem>
+        for super::DatabaseLabelsGroupsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatabaseLabelsGroupsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    labels: value.labels?,
+                    name: value.name?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatabaseLabelsGroupsItem>
+        for DatabaseLabelsGroupsItem {
+            fn from(value: super::DatabaseLabelsGroupsItem) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    labels: Ok(value.labels),
+                    name: Ok(value.name),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatabaseRequest {
+            accessibility: ::std::result::Result<
+                ::std::option::Option<crate::types::DatabaseAccessibilityEnum>,
+                ::std::string::String,
+            >,
+            annotations_groups: ::std::result::Result<
+                ::std::option::Option<super::ServiceAnnotationsRequestList>,
+                ::std::string::String,
+            >,
+            cpu: ::std::result::Result<i64, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon_uri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            instance_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            labels_groups: ::std::result::Result<
+                ::std::option::Option<super::ServiceLabelsRequestList>,
+                ::std::string::String,
+            >,
+            memory: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            mode: ::std::result::Result<
+                crate::types::DatabaseModeEnum,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            storage: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::types::DatabaseTypeEnum,
+                ::std::string::String,
+            >,
+            version: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for DatabaseRequest {
+            fn default() -> Self {
+                Self {
+                    accessibility: Ok(Default::default()),
+                    annotations_groups: Ok(Default::default()),
+                    cpu: Ok(super::defaults::default_u64::<i64, 250>()),
+                    description: Ok(Default::default()),
+                    icon_uri: Ok(Default::default()),
+                    instance_type: Ok(Default::default()),
+                    labels_groups: Ok(Default::default()),
+                    memory: Ok(Default::default()),
+                    mode: Err("no value supplied for mode".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    storage: Ok(super::defaults::default_u64::<i64, 10>()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    version: Err("no value supplied for version".to_string()),
+                }
+            }
+        }
+        impl DatabaseRequest {
+            pub fn accessibility<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::DatabaseAccessibilityEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accessibility = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for accessibility: {e}")
+                    });
+                self
+            }
+            pub fn annotations_groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ServiceAnnotationsRequestList>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.annotations_groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for annotations_groups: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cpu<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cpu = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cpu: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn icon_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon_uri: {e}")
+                    });
+                self
+            }
+            pub fn instance_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_type: {e}")
+                    });
+                self
+            }
+            pub fn labels_groups<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ServiceLabelsRequestList>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels_groups = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels_groups: {e}")
+                    });
+                self
+            }
+            pub fn memory<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memory = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for memory: {e}")
+                    });
+                self
+            }
+            pub fn mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::DatabaseModeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mode: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn storage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.storage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for storage: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::DatabaseTypeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatabaseRequest> for super::DatabaseRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatabaseRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accessibility: value.accessibility?,
+                    annotations_groups: value.annotations_groups?,
+                    cpu: value.cpu?,
+                    description: value.description?,
+                    icon_uri: value.icon_uri?,
+                    instance_type: value.instance_type?,
+                    labels_groups: value.labels_groups?,
+                    memory: value.memory?,
+                    mode: value.mode?,
+                    name: value.name?,
+                    storage: value.storage?,
+                    type_: value.type_?,
+                    version: value.version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatabaseRequest> for DatabaseRequest {
+            fn from(value: super::DatabaseRequest) -> Self {
+                Self {
+                    accessibility: Ok(value.accessibility),
+                    annotations_groups: Ok(value.annotations_groups),
+                    cpu: Ok(value.cpu),
+                    description: Ok(value.description),
+                    icon_uri: Ok(value.icon_uri),
+                    instance_type: Ok(value.instance_type),
+                    labels_groups: Ok(value.labels_groups),
+                    memory: Ok(value.memory),
+                    mode: Ok(value.mode),
+                    name: Ok(value.name),
+                    storage: Ok(value.storage),
+                    type_: Ok(value.type_),
+                    version: Ok(value.version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatabaseResponseList {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Database>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatabaseResponseList {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl DatabaseResponseList {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Database>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatabaseResponseList>
+        for super::DatabaseResponseList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatabaseResponseList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::DatabaseResponseList> for DatabaseResponseList {
+            fn from(value: super::DatabaseResponseList) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Environment {
+            cloud_provider: ::std::result::Result<
+                super::EnvironmentCloudProvider,
+                ::std::string::String,
+            >,
+            cluster_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            cluster_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            last_updated_by: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            mode: ::std::result::Result<
+                crate::types::EnvironmentModeEnum,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            organization: ::std::result::Result<
+                super::ReferenceObject,
+                ::std::string::String,
+            >,
+            project: ::std::result::Result<
+                super::ReferenceObject,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Environment {
+            fn default() -> Self {
+                Self {
+                    cloud_provider: Err(
+                        "no value supplied for cloud_provider".to_string(),
+                    ),
+                    cluster_id: Err("no value supplied for cluster_id".to_string()),
+                    cluster_name: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    expires_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_updated_by: Ok(Default::default()),
+                    mode: Err("no value supplied for mode".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    organization: Err("no value supplied for organization".to_string()),
+                    project: Err("no value supplied for project".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Environment {
+            pub fn cloud_provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnvironmentCloudProvider>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cloud_provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cloud_provider: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn cluster_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster_id: {e}")
+                    });
+                self
+            }
+            pub fn cluster_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster_name: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_updated_by: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::EnvironmentModeEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mode: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn organization<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferenceObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization: {e}")
+                    });
+                self
+            }
+            pub fn project<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferenceObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Environment> for super::Environment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Environment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cloud_provider: value.cloud_provider?,
+                    cluster_id: value.cluster_id?,
+                    cluster_name: value.cluster_name?,
+                    created_at: value.created_at?,
+                    expires_at: value.expires_at?,
+                    id: value.id?,
+                    last_updated_by: value.last_updated_by?,
+                    mode: value.mode?,
+                    name: value.name?,
+                    organization: value.organization?,
+                    project: value.project?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Environment> for Environment {
+            fn from(value: super::Environment) -> Self {
+                Self {
+                    cloud_provider: Ok(value.cloud_provider),
+                    cluster_id: Ok(value.cluster_id),
+                    cluster_name: Ok(value.cluster_name),
+                    created_at: Ok(value.created_at),
+                    expires_at: Ok(value.expires_at),
+                    id: Ok(value.id),
+                    last_updated_by: Ok(value.last_updated_by),
+                    mode: Ok(value.mode),
+                    name: Ok(value.name),
+                    organization: Ok(value.organization),
+                    project: Ok(value.project),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnvironmentCloudProvider {
+            cluster: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnvironmentCloudProvider {
+            fn default() -> Self {
+                Self {
+                    cluster: Ok(Default::default()),
+                    provider: Ok(Default::default()),
+                }
+            }
+        }
+        impl EnvironmentCloudProvider {
+            pub fn cluster<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cluster = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cluster: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnvironmentCloudProvider>
+        for super::EnvironmentCloudProvider {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnvironmentCloudProvider,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cluster: value.cluster?,
+                    provider: value.provider?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnvironmentCloudProvider>
+        for EnvironmentCloudProvider {
+            fn from(value: super::EnvironmentCloudProvider) -> Self {
+                Self {
+                    cluster: Ok(value.cluster),
+                    provider: Ok(value.provider),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnvironmentResponseList {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Environment>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnvironmentResponseList {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl EnvironmentResponseList {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Environment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnvironmentResponseList>
+        for super::EnvironmentResponseList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnvironmentResponseList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::EnvironmentResponseList>
+        for EnvironmentResponseList {
+            fn from(value: super::EnvironmentResponseList) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Label {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            propagate_to_cloud_provider: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Label {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    propagate_to_cloud_provider: Err(
+                        "no value supplied for propagate_to_cloud_provider".to_string(),
+                    ),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl Label {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn propagate_to_cloud_provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.propagate_to_cloud_provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for propagate_to_cloud_provider: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Label> for super::Label {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Label,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    propagate_to_cloud_provider: value.propagate_to_cloud_provider?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Label> for Label {
+            fn from(value: super::Label) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    propagate_to_cloud_provider: Ok(value.propagate_to_cloud_provider),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Organization {
+            admin_emails: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            billing_deployment_restriction: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            logo_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            organization_plan: ::std::result::Result<
+                ::std::option::Option<super::OrganizationOrganizationPlan>,
+                ::std::string::String,
+            >,
+            owner: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            plan: ::std::result::Result<crate::types::PlanEnum, ::std::string::String>,
+            repository: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            website_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Organization {
+            fn default() -> Self {
+                Self {
+                    admin_emails: Ok(Default::default()),
+                    billing_deployment_restriction: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Ok(Default::default()),
+                    icon_url: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    logo_url: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    organization_plan: Ok(Default::default()),
+                    owner: Ok(Default::default()),
+                    plan: Err("no value supplied for plan".to_string()),
+                    repository: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                    website_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl Organization {
+            pub fn admin_emails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.admin_emails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for admin_emails: {e}")
+                    });
+                self
+            }
+            pub fn billing_deployment_restriction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_deployment_restriction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_deployment_restriction: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn icon_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon_url: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn organization_plan<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::OrganizationOrganizationPlan>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization_plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for organization_plan: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn owner<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner: {e}")
+                    });
+                self
+            }
+            pub fn plan<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::PlanEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for plan: {e}")
+                    });
+                self
+            }
+            pub fn repository<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.repository = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for repository: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn website_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Organization> for super::Organization {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Organization,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    admin_emails: value.admin_emails?,
+                    billing_deployment_restriction: value
+                        .billing_deployment_restriction?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    icon_url: value.icon_url?,
+                    id: value.id?,
+                    logo_url: value.logo_url?,
+                    name: value.name?,
+                    organization_plan: value.organization_plan?,
+                    owner: value.owner?,
+                    plan: value.plan?,
+                    repository: value.repository?,
+                    updated_at: value.updated_at?,
+                    website_url: value.website_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Organization> for Organization {
+            fn from(value: super::Organization) -> Self {
+                Self {
+                    admin_emails: Ok(value.admin_emails),
+                    billing_deployment_restriction: Ok(
+                        value.billing_deployment_restriction,
+                    ),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    icon_url: Ok(value.icon_url),
+                    id: Ok(value.id),
+                    logo_url: Ok(value.logo_url),
+                    name: Ok(value.name),
+                    organization_plan: Ok(value.organization_plan),
+                    owner: Ok(value.owner),
+                    plan: Ok(value.plan),
+                    repository: Ok(value.repository),
+                    updated_at: Ok(value.updated_at),
+                    website_url: Ok(value.website_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrganizationAnnotationsGroupResponse {
+            annotations: ::std::result::Result<
+                ::std::vec::Vec<super::Annotation>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrganizationAnnotationsGroupResponse {
+            fn default() -> Self {
+                Self {
+                    annotations: Err("no value supplied for annotations".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrganizationAnnotationsGroupResponse {
+            pub fn annotations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Annotation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.annotations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for annotations: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<crate::types::OrganizationAnnotationsGroupScopeEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrganizationAnnotationsGroupResponse>
+        for super::OrganizationAnnotationsGroupResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrganizationAnnotationsGroupResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    annotations: value.annotations?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    scopes: value.scopes?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrganizationAnnotationsGroupResponse>
+        for OrganizationAnnotationsGroupResponse {
+            fn from(value: super::OrganizationAnnotationsGroupResponse) -> Self {
+                Self {
+                    annotations: Ok(value.annotations),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    scopes: Ok(value.scopes),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrganizationLabelsGroupResponse {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            labels: ::std::result::Result<
+                ::std::vec::Vec<super::Label>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrganizationLabelsGroupResponse {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    labels: Err("no value supplied for labels".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrganizationLabelsGroupResponse {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Label>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrganizationLabelsGroupResponse>
+        for super::OrganizationLabelsGroupResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrganizationLabelsGroupResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    labels: value.labels?,
+                    name: value.name?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrganizationLabelsGroupResponse>
+        for OrganizationLabelsGroupResponse {
+            fn from(value: super::OrganizationLabelsGroupResponse) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    labels: Ok(value.labels),
+                    name: Ok(value.name),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrganizationOrganizationPlan {
+            audit_logs_retention_in_days: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            plan: ::std::result::Result<
+                ::std::option::Option<crate::types::PlanEnum>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrganizationOrganizationPlan {
+            fn default() -> Self {
+                Self {
+                    audit_logs_retention_in_days: Ok(Default::default()),
+                    plan: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrganizationOrganizationPlan {
+            pub fn audit_logs_retention_in_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.audit_logs_retention_in_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for audit_logs_retention_in_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn plan<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::PlanEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for plan: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrganizationOrganizationPlan>
+        for super::OrganizationOrganizationPlan {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrganizationOrganizationPlan,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    audit_logs_retention_in_days: value.audit_logs_retention_in_days?,
+                    plan: value.plan?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrganizationOrganizationPlan>
+        for OrganizationOrganizationPlan {
+            fn from(value: super::OrganizationOrganizationPlan) -> Self {
+                Self {
+                    audit_logs_retention_in_days: Ok(value.audit_logs_retention_in_days),
+                    plan: Ok(value.plan),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrganizationRequest {
+            admin_emails: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            icon_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            plan: ::std::result::Result<crate::types::PlanEnum, ::std::string::String>,
+            repository: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrganizationRequest {
+            fn default() -> Self {
+                Self {
+                    admin_emails: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    icon_url: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    plan: Err("no value supplied for plan".to_string()),
+                    repository: Ok(Default::default()),
+                    website_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrganizationRequest {
+            pub fn admin_emails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.admin_emails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for admin_emails: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn icon_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.icon_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for icon_url: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn plan<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::PlanEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for plan: {e}")
+                    });
+                self
+            }
+            pub fn repository<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.repository = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for repository: {e}")
+                    });
+                self
+            }
+            pub fn website_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrganizationRequest>
+        for super::OrganizationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrganizationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    admin_emails: value.admin_emails?,
+                    description: value.description?,
+                    icon_url: value.icon_url?,
+                    logo_url: value.logo_url?,
+                    name: value.name?,
+                    plan: value.plan?,
+                    repository: value.repository?,
+                    website_url: value.website_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrganizationRequest> for OrganizationRequest {
+            fn from(value: super::OrganizationRequest) -> Self {
+                Self {
+                    admin_emails: Ok(value.admin_emails),
+                    description: Ok(value.description),
+                    icon_url: Ok(value.icon_url),
+                    logo_url: Ok(value.logo_url),
+                    name: Ok(value.name),
+                    plan: Ok(value.plan),
+                    repository: Ok(value.repository),
+                    website_url: Ok(value.website_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrganizationResponseList {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Organization>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrganizationResponseList {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrganizationResponseList {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Organization>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrganizationResponseList>
+        for super::OrganizationResponseList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrganizationResponseList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::OrganizationResponseList>
+        for OrganizationResponseList {
+            fn from(value: super::OrganizationResponseList) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PaginationData {
             page: ::std::result::Result<f64, ::std::string::String>,
             page_size: ::std::result::Result<f64, ::std::string::String>,
@@ -750,6 +3823,318 @@ pub mod types {
                     page: Ok(value.page),
                     page_size: Ok(value.page_size),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Project {
+            associated_environments_count: ::std::result::Result<
+                i64,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            organization: ::std::result::Result<
+                super::ReferenceObject,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Project {
+            fn default() -> Self {
+                Self {
+                    associated_environments_count: Err(
+                        "no value supplied for associated_environments_count".to_string(),
+                    ),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    organization: Err("no value supplied for organization".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Project {
+            pub fn associated_environments_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.associated_environments_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for associated_environments_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn organization<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferenceObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Project> for super::Project {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Project,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    associated_environments_count: value.associated_environments_count?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    id: value.id?,
+                    name: value.name?,
+                    organization: value.organization?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Project> for Project {
+            fn from(value: super::Project) -> Self {
+                Self {
+                    associated_environments_count: Ok(
+                        value.associated_environments_count,
+                    ),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    organization: Ok(value.organization),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProjectResponseList {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Project>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProjectResponseList {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl ProjectResponseList {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Project>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProjectResponseList>
+        for super::ProjectResponseList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProjectResponseList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::ProjectResponseList> for ProjectResponseList {
+            fn from(value: super::ProjectResponseList) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferenceObject {
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReferenceObject {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                }
+            }
+        }
+        impl ReferenceObject {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferenceObject> for super::ReferenceObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferenceObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { id: value.id? })
+            }
+        }
+        impl ::std::convert::From<super::ReferenceObject> for ReferenceObject {
+            fn from(value: super::ReferenceObject) -> Self {
+                Self { id: Ok(value.id) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ServiceAnnotationRequest {
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for ServiceAnnotationRequest {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                }
+            }
+        }
+        impl ServiceAnnotationRequest {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ServiceAnnotationRequest>
+        for super::ServiceAnnotationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ServiceAnnotationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { id: value.id? })
+            }
+        }
+        impl ::std::convert::From<super::ServiceAnnotationRequest>
+        for ServiceAnnotationRequest {
+            fn from(value: super::ServiceAnnotationRequest) -> Self {
+                Self { id: Ok(value.id) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ServiceLabelRequest {
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for ServiceLabelRequest {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                }
+            }
+        }
+        impl ServiceLabelRequest {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ServiceLabelRequest>
+        for super::ServiceLabelRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ServiceLabelRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { id: value.id? })
+            }
+        }
+        impl ::std::convert::From<super::ServiceLabelRequest> for ServiceLabelRequest {
+            fn from(value: super::ServiceLabelRequest) -> Self {
+                Self { id: Ok(value.id) }
             }
         }
         #[derive(Clone, Debug)]
@@ -1242,6 +4627,16 @@ pub mod types {
             }
         }
     }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn default_u64<T, const V: u64>() -> T
+        where
+            T: ::std::convert::TryFrom<u64>,
+            <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
+        {
+            T::try_from(V).unwrap()
+        }
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -1272,6 +4667,1091 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /**A string enum of the Qovery API.
+
+Forward compatible: a value this client does not know is kept in [`DatabaseAccessibilityEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::DatabaseAccessibilityEnum;
+
+let known: DatabaseAccessibilityEnum = "PRIVATE".parse().unwrap();
+assert_eq!(known.as_str(), "PRIVATE");
+let new: DatabaseAccessibilityEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum DatabaseAccessibilityEnum {
+        ///`PRIVATE`
+        Private,
+        ///`PUBLIC`
+        Public,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl DatabaseAccessibilityEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &["PRIVATE", "PUBLIC"];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Private => "PRIVATE",
+                Self::Public => "PUBLIC",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "PRIVATE" => ::std::option::Option::Some(Self::Private),
+                "PUBLIC" => ::std::option::Option::Some(Self::Public),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for DatabaseAccessibilityEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for DatabaseAccessibilityEnum {}
+    impl ::std::hash::Hash for DatabaseAccessibilityEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for DatabaseAccessibilityEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for DatabaseAccessibilityEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for DatabaseAccessibilityEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DatabaseAccessibilityEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for DatabaseAccessibilityEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DatabaseAccessibilityEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for DatabaseAccessibilityEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::std::default::Default for DatabaseAccessibilityEnum {
+        fn default() -> Self {
+            Self::from("PRIVATE")
+        }
+    }
+    impl ::serde::Serialize for DatabaseAccessibilityEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DatabaseAccessibilityEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = DatabaseAccessibilityEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<DatabaseAccessibilityEnum, E> {
+                    ::std::result::Result::Ok(DatabaseAccessibilityEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<DatabaseAccessibilityEnum, E> {
+                    ::std::result::Result::Ok(DatabaseAccessibilityEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for DatabaseAccessibilityEnum {
+        fn schema_name() -> ::std::string::String {
+            "DatabaseAccessibilityEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /**A string enum of the Qovery API.
+
+Forward compatible: a value this client does not know is kept in [`DatabaseModeEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::DatabaseModeEnum;
+
+let known: DatabaseModeEnum = "CONTAINER".parse().unwrap();
+assert_eq!(known.as_str(), "CONTAINER");
+let new: DatabaseModeEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum DatabaseModeEnum {
+        ///`CONTAINER`
+        Container,
+        ///`MANAGED`
+        Managed,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl DatabaseModeEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &["CONTAINER", "MANAGED"];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Container => "CONTAINER",
+                Self::Managed => "MANAGED",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "CONTAINER" => ::std::option::Option::Some(Self::Container),
+                "MANAGED" => ::std::option::Option::Some(Self::Managed),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for DatabaseModeEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for DatabaseModeEnum {}
+    impl ::std::hash::Hash for DatabaseModeEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for DatabaseModeEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for DatabaseModeEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for DatabaseModeEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DatabaseModeEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for DatabaseModeEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DatabaseModeEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for DatabaseModeEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for DatabaseModeEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DatabaseModeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = DatabaseModeEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<DatabaseModeEnum, E> {
+                    ::std::result::Result::Ok(DatabaseModeEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<DatabaseModeEnum, E> {
+                    ::std::result::Result::Ok(DatabaseModeEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for DatabaseModeEnum {
+        fn schema_name() -> ::std::string::String {
+            "DatabaseModeEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /**A string enum of the Qovery API.
+
+Forward compatible: a value this client does not know is kept in [`DatabaseTypeEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::DatabaseTypeEnum;
+
+let known: DatabaseTypeEnum = "MONGODB".parse().unwrap();
+assert_eq!(known.as_str(), "MONGODB");
+let new: DatabaseTypeEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum DatabaseTypeEnum {
+        ///`MONGODB`
+        Mongodb,
+        ///`MYSQL`
+        Mysql,
+        ///`POSTGRESQL`
+        Postgresql,
+        ///`REDIS`
+        Redis,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl DatabaseTypeEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "MONGODB",
+            "MYSQL",
+            "POSTGRESQL",
+            "REDIS",
+        ];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Mongodb => "MONGODB",
+                Self::Mysql => "MYSQL",
+                Self::Postgresql => "POSTGRESQL",
+                Self::Redis => "REDIS",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "MONGODB" => ::std::option::Option::Some(Self::Mongodb),
+                "MYSQL" => ::std::option::Option::Some(Self::Mysql),
+                "POSTGRESQL" => ::std::option::Option::Some(Self::Postgresql),
+                "REDIS" => ::std::option::Option::Some(Self::Redis),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for DatabaseTypeEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for DatabaseTypeEnum {}
+    impl ::std::hash::Hash for DatabaseTypeEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for DatabaseTypeEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for DatabaseTypeEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for DatabaseTypeEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DatabaseTypeEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for DatabaseTypeEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DatabaseTypeEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for DatabaseTypeEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for DatabaseTypeEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DatabaseTypeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = DatabaseTypeEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<DatabaseTypeEnum, E> {
+                    ::std::result::Result::Ok(DatabaseTypeEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<DatabaseTypeEnum, E> {
+                    ::std::result::Result::Ok(DatabaseTypeEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for DatabaseTypeEnum {
+        fn schema_name() -> ::std::string::String {
+            "DatabaseTypeEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /**A string enum of the Qovery API.
+
+Forward compatible: a value this client does not know is kept in [`EnvironmentModeEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::EnvironmentModeEnum;
+
+let known: EnvironmentModeEnum = "DEVELOPMENT".parse().unwrap();
+assert_eq!(known.as_str(), "DEVELOPMENT");
+let new: EnvironmentModeEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum EnvironmentModeEnum {
+        ///`DEVELOPMENT`
+        Development,
+        ///`PREVIEW`
+        Preview,
+        ///`PRODUCTION`
+        Production,
+        ///`STAGING`
+        Staging,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl EnvironmentModeEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "DEVELOPMENT",
+            "PREVIEW",
+            "PRODUCTION",
+            "STAGING",
+        ];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Development => "DEVELOPMENT",
+                Self::Preview => "PREVIEW",
+                Self::Production => "PRODUCTION",
+                Self::Staging => "STAGING",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "DEVELOPMENT" => ::std::option::Option::Some(Self::Development),
+                "PREVIEW" => ::std::option::Option::Some(Self::Preview),
+                "PRODUCTION" => ::std::option::Option::Some(Self::Production),
+                "STAGING" => ::std::option::Option::Some(Self::Staging),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for EnvironmentModeEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for EnvironmentModeEnum {}
+    impl ::std::hash::Hash for EnvironmentModeEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for EnvironmentModeEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for EnvironmentModeEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for EnvironmentModeEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for EnvironmentModeEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for EnvironmentModeEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for EnvironmentModeEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for EnvironmentModeEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for EnvironmentModeEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EnvironmentModeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = EnvironmentModeEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<EnvironmentModeEnum, E> {
+                    ::std::result::Result::Ok(EnvironmentModeEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<EnvironmentModeEnum, E> {
+                    ::std::result::Result::Ok(EnvironmentModeEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for EnvironmentModeEnum {
+        fn schema_name() -> ::std::string::String {
+            "EnvironmentModeEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /**Annotations Group Scope
+
+Forward compatible: a value this client does not know is kept in [`OrganizationAnnotationsGroupScopeEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::OrganizationAnnotationsGroupScopeEnum;
+
+let known: OrganizationAnnotationsGroupScopeEnum = "DEPLOYMENTS".parse().unwrap();
+assert_eq!(known.as_str(), "DEPLOYMENTS");
+let new: OrganizationAnnotationsGroupScopeEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum OrganizationAnnotationsGroupScopeEnum {
+        ///`DEPLOYMENTS`
+        Deployments,
+        ///`STATEFUL_SETS`
+        StatefulSets,
+        ///`SERVICES`
+        Services,
+        ///`INGRESS`
+        Ingress,
+        ///`GATEWAY_API_ROUTES`
+        GatewayApiRoutes,
+        ///`HPA`
+        Hpa,
+        ///`PODS`
+        Pods,
+        ///`SECRETS`
+        Secrets,
+        ///`JOBS`
+        Jobs,
+        ///`CRON_JOBS`
+        CronJobs,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl OrganizationAnnotationsGroupScopeEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "DEPLOYMENTS",
+            "STATEFUL_SETS",
+            "SERVICES",
+            "INGRESS",
+            "GATEWAY_API_ROUTES",
+            "HPA",
+            "PODS",
+            "SECRETS",
+            "JOBS",
+            "CRON_JOBS",
+        ];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Deployments => "DEPLOYMENTS",
+                Self::StatefulSets => "STATEFUL_SETS",
+                Self::Services => "SERVICES",
+                Self::Ingress => "INGRESS",
+                Self::GatewayApiRoutes => "GATEWAY_API_ROUTES",
+                Self::Hpa => "HPA",
+                Self::Pods => "PODS",
+                Self::Secrets => "SECRETS",
+                Self::Jobs => "JOBS",
+                Self::CronJobs => "CRON_JOBS",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "DEPLOYMENTS" => ::std::option::Option::Some(Self::Deployments),
+                "STATEFUL_SETS" => ::std::option::Option::Some(Self::StatefulSets),
+                "SERVICES" => ::std::option::Option::Some(Self::Services),
+                "INGRESS" => ::std::option::Option::Some(Self::Ingress),
+                "GATEWAY_API_ROUTES" => {
+                    ::std::option::Option::Some(Self::GatewayApiRoutes)
+                }
+                "HPA" => ::std::option::Option::Some(Self::Hpa),
+                "PODS" => ::std::option::Option::Some(Self::Pods),
+                "SECRETS" => ::std::option::Option::Some(Self::Secrets),
+                "JOBS" => ::std::option::Option::Some(Self::Jobs),
+                "CRON_JOBS" => ::std::option::Option::Some(Self::CronJobs),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for OrganizationAnnotationsGroupScopeEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for OrganizationAnnotationsGroupScopeEnum {}
+    impl ::std::hash::Hash for OrganizationAnnotationsGroupScopeEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for OrganizationAnnotationsGroupScopeEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for OrganizationAnnotationsGroupScopeEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for OrganizationAnnotationsGroupScopeEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for OrganizationAnnotationsGroupScopeEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for OrganizationAnnotationsGroupScopeEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for OrganizationAnnotationsGroupScopeEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for OrganizationAnnotationsGroupScopeEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for OrganizationAnnotationsGroupScopeEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OrganizationAnnotationsGroupScopeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = OrganizationAnnotationsGroupScopeEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<OrganizationAnnotationsGroupScopeEnum, E> {
+                    ::std::result::Result::Ok(
+                        OrganizationAnnotationsGroupScopeEnum::from(value),
+                    )
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<OrganizationAnnotationsGroupScopeEnum, E> {
+                    ::std::result::Result::Ok(
+                        OrganizationAnnotationsGroupScopeEnum::from(value),
+                    )
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for OrganizationAnnotationsGroupScopeEnum {
+        fn schema_name() -> ::std::string::String {
+            "OrganizationAnnotationsGroupScopeEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /**FREE, BUSINESS & PROFESSIONAL are deprecated. 2025 plans are the new plans available.
+
+Forward compatible: a value this client does not know is kept in [`PlanEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::PlanEnum;
+
+let known: PlanEnum = "FREE".parse().unwrap();
+assert_eq!(known.as_str(), "FREE");
+let new: PlanEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum PlanEnum {
+        ///`FREE`
+        Free,
+        ///`TEAM`
+        Team,
+        ///`TEAM_YEARLY`
+        TeamYearly,
+        ///`ENTERPRISE`
+        Enterprise,
+        ///`ENTERPRISE_YEARLY`
+        EnterpriseYearly,
+        ///`PROFESSIONAL`
+        Professional,
+        ///`BUSINESS`
+        Business,
+        ///`USER_2025`
+        User2025,
+        ///`TEAM_2025`
+        Team2025,
+        ///`BUSINESS_2025`
+        Business2025,
+        ///`ENTERPRISE_2025`
+        Enterprise2025,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl PlanEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "FREE",
+            "TEAM",
+            "TEAM_YEARLY",
+            "ENTERPRISE",
+            "ENTERPRISE_YEARLY",
+            "PROFESSIONAL",
+            "BUSINESS",
+            "USER_2025",
+            "TEAM_2025",
+            "BUSINESS_2025",
+            "ENTERPRISE_2025",
+        ];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Free => "FREE",
+                Self::Team => "TEAM",
+                Self::TeamYearly => "TEAM_YEARLY",
+                Self::Enterprise => "ENTERPRISE",
+                Self::EnterpriseYearly => "ENTERPRISE_YEARLY",
+                Self::Professional => "PROFESSIONAL",
+                Self::Business => "BUSINESS",
+                Self::User2025 => "USER_2025",
+                Self::Team2025 => "TEAM_2025",
+                Self::Business2025 => "BUSINESS_2025",
+                Self::Enterprise2025 => "ENTERPRISE_2025",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "FREE" => ::std::option::Option::Some(Self::Free),
+                "TEAM" => ::std::option::Option::Some(Self::Team),
+                "TEAM_YEARLY" => ::std::option::Option::Some(Self::TeamYearly),
+                "ENTERPRISE" => ::std::option::Option::Some(Self::Enterprise),
+                "ENTERPRISE_YEARLY" => {
+                    ::std::option::Option::Some(Self::EnterpriseYearly)
+                }
+                "PROFESSIONAL" => ::std::option::Option::Some(Self::Professional),
+                "BUSINESS" => ::std::option::Option::Some(Self::Business),
+                "USER_2025" => ::std::option::Option::Some(Self::User2025),
+                "TEAM_2025" => ::std::option::Option::Some(Self::Team2025),
+                "BUSINESS_2025" => ::std::option::Option::Some(Self::Business2025),
+                "ENTERPRISE_2025" => ::std::option::Option::Some(Self::Enterprise2025),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for PlanEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for PlanEnum {}
+    impl ::std::hash::Hash for PlanEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for PlanEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for PlanEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for PlanEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PlanEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for PlanEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PlanEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for PlanEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for PlanEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = PlanEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<PlanEnum, E> {
+                    ::std::result::Result::Ok(PlanEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<PlanEnum, E> {
+                    ::std::result::Result::Ok(PlanEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for PlanEnum {
+        fn schema_name() -> ::std::string::String {
+            "PlanEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
         }
     }
     /**A string enum of the Qovery API.
@@ -2219,6 +6699,198 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
                 .into()
         }
     }
+    /**type of the service (application, database, job, ...)
+
+Forward compatible: a value this client does not know is kept in [`ServiceTypeEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
+
+```
+use qovery_backups_api::types::ServiceTypeEnum;
+
+let known: ServiceTypeEnum = "APPLICATION".parse().unwrap();
+assert_eq!(known.as_str(), "APPLICATION");
+let new: ServiceTypeEnum = "SOMETHING_NEW".into();
+assert!(!new.is_known());
+assert_eq!(new.to_string(), "SOMETHING_NEW");
+```*/
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum ServiceTypeEnum {
+        ///`APPLICATION`
+        Application,
+        ///`DATABASE`
+        Database,
+        ///`CONTAINER`
+        Container,
+        ///`JOB`
+        Job,
+        ///`HELM`
+        Helm,
+        ///`TERRAFORM`
+        Terraform,
+        ///`ARGOCD_APP`
+        ArgocdApp,
+        ///`AGENTIC_WORKFLOW`
+        AgenticWorkflow,
+        /// A value openapi.yaml does not list (yet), exactly as received.
+        Unrecognized(::std::string::String),
+    }
+    impl ServiceTypeEnum {
+        /// Every value openapi.yaml lists, in its order.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "APPLICATION",
+            "DATABASE",
+            "CONTAINER",
+            "JOB",
+            "HELM",
+            "TERRAFORM",
+            "ARGOCD_APP",
+            "AGENTIC_WORKFLOW",
+        ];
+        /// The value as it appears on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Application => "APPLICATION",
+                Self::Database => "DATABASE",
+                Self::Container => "CONTAINER",
+                Self::Job => "JOB",
+                Self::Helm => "HELM",
+                Self::Terraform => "TERRAFORM",
+                Self::ArgocdApp => "ARGOCD_APP",
+                Self::AgenticWorkflow => "AGENTIC_WORKFLOW",
+                Self::Unrecognized(value) => value.as_str(),
+            }
+        }
+        /// Whether openapi.yaml lists this value.
+        pub fn is_known(&self) -> bool {
+            !matches!(self, Self::Unrecognized(_))
+        }
+        fn from_known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "APPLICATION" => ::std::option::Option::Some(Self::Application),
+                "DATABASE" => ::std::option::Option::Some(Self::Database),
+                "CONTAINER" => ::std::option::Option::Some(Self::Container),
+                "JOB" => ::std::option::Option::Some(Self::Job),
+                "HELM" => ::std::option::Option::Some(Self::Helm),
+                "TERRAFORM" => ::std::option::Option::Some(Self::Terraform),
+                "ARGOCD_APP" => ::std::option::Option::Some(Self::ArgocdApp),
+                "AGENTIC_WORKFLOW" => ::std::option::Option::Some(Self::AgenticWorkflow),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::cmp::PartialEq for ServiceTypeEnum {
+        fn eq(&self, other: &Self) -> bool {
+            self.as_str() == other.as_str()
+        }
+    }
+    impl ::std::cmp::Eq for ServiceTypeEnum {}
+    impl ::std::hash::Hash for ServiceTypeEnum {
+        fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+            self.as_str().hash(state)
+        }
+    }
+    impl ::std::cmp::PartialOrd for ServiceTypeEnum {
+        fn partial_cmp(
+            &self,
+            other: &Self,
+        ) -> ::std::option::Option<::std::cmp::Ordering> {
+            ::std::option::Option::Some(self.cmp(other))
+        }
+    }
+    impl ::std::cmp::Ord for ServiceTypeEnum {
+        fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+            self.as_str().cmp(other.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ServiceTypeEnum {
+        fn from(value: &str) -> Self {
+            Self::from_known(value)
+                .unwrap_or_else(|| Self::Unrecognized(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ServiceTypeEnum {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from_known(&value).unwrap_or(Self::Unrecognized(value))
+        }
+    }
+    impl ::std::str::FromStr for ServiceTypeEnum {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ServiceTypeEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::AsRef<str> for ServiceTypeEnum {
+        fn as_ref(&self) -> &str {
+            self.as_str()
+        }
+    }
+    impl ::serde::Serialize for ServiceTypeEnum {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ServiceTypeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl ::serde::de::Visitor<'_> for Visitor {
+                type Value = ServiceTypeEnum;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: ::serde::de::Error>(
+                    self,
+                    value: &str,
+                ) -> ::std::result::Result<ServiceTypeEnum, E> {
+                    ::std::result::Result::Ok(ServiceTypeEnum::from(value))
+                }
+                fn visit_string<E: ::serde::de::Error>(
+                    self,
+                    value: ::std::string::String,
+                ) -> ::std::result::Result<ServiceTypeEnum, E> {
+                    ::std::result::Result::Ok(ServiceTypeEnum::from(value))
+                }
+            }
+            deserializer.deserialize_str(Visitor)
+        }
+    }
+    impl ::schemars::JsonSchema for ServiceTypeEnum {
+        fn schema_name() -> ::std::string::String {
+            "ServiceTypeEnum".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                metadata: ::std::option::Option::Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        examples: Self::KNOWN_VALUES
+                            .iter()
+                            .map(|v| ::serde_json::Value::from(*v))
+                            .collect(),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
     /**A string enum of the Qovery API.
 
 Forward compatible: a value this client does not know is kept in [`StateEnum::Unrecognized`] and serialized back unchanged, so a new value added by Qovery never fails a response.
@@ -2819,6 +7491,63 @@ let response = client.remove_database_backup()
     pub fn remove_database_backup(&self) -> builder::RemoveDatabaseBackup<'_> {
         builder::RemoveDatabaseBackup::new(self)
     }
+    /**List environment databases
+
+Sends a `GET` request to `/environment/{environmentId}/database`
+
+Arguments:
+- `environment_id`: Environment ID
+```ignore
+let response = client.list_database()
+    .environment_id(environment_id)
+    .send()
+    .await;
+```*/
+    pub fn list_database(&self) -> builder::ListDatabase<'_> {
+        builder::ListDatabase::new(self)
+    }
+    /**List user organizations
+
+Sends a `GET` request to `/organization`
+
+```ignore
+let response = client.list_organization()
+    .send()
+    .await;
+```*/
+    pub fn list_organization(&self) -> builder::ListOrganization<'_> {
+        builder::ListOrganization::new(self)
+    }
+    /**List projects
+
+Sends a `GET` request to `/organization/{organizationId}/project`
+
+Arguments:
+- `organization_id`: Organization ID
+```ignore
+let response = client.list_project()
+    .organization_id(organization_id)
+    .send()
+    .await;
+```*/
+    pub fn list_project(&self) -> builder::ListProject<'_> {
+        builder::ListProject::new(self)
+    }
+    /**List environments
+
+Sends a `GET` request to `/project/{projectId}/environment`
+
+Arguments:
+- `project_id`: Project ID
+```ignore
+let response = client.list_environment()
+    .project_id(project_id)
+    .send()
+    .await;
+```*/
+    pub fn list_environment(&self) -> builder::ListEnvironment<'_> {
+        builder::ListEnvironment::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -3095,6 +7824,285 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_database`]
+
+[`Client::list_database`]: super::Client::list_database*/
+    #[derive(Debug, Clone)]
+    pub struct ListDatabase<'a> {
+        client: &'a super::Client,
+        environment_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> ListDatabase<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                environment_id: Err("environment_id was not initialized".to_string()),
+            }
+        }
+        pub fn environment_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.environment_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for environment_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/environment/{environmentId}/database`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DatabaseResponseList>, Error<ByteStream>> {
+            let Self { client, environment_id } = self;
+            let environment_id = environment_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/environment/{}/database", client.baseurl, encode_path(&
+                environment_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_database",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_organization`]
+
+[`Client::list_organization`]: super::Client::list_organization*/
+    #[derive(Debug, Clone)]
+    pub struct ListOrganization<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListOrganization<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/organization`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrganizationResponseList>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/organization", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_organization",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_project`]
+
+[`Client::list_project`]: super::Client::list_project*/
+    #[derive(Debug, Clone)]
+    pub struct ListProject<'a> {
+        client: &'a super::Client,
+        organization_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> ListProject<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organization_id: Err("organization_id was not initialized".to_string()),
+            }
+        }
+        pub fn organization_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organization_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organization_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/organization/{organizationId}/project`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProjectResponseList>, Error<ByteStream>> {
+            let Self { client, organization_id } = self;
+            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/organization/{}/project", client.baseurl, encode_path(&
+                organization_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_project",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16..=599u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::stream(response)))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_environment`]
+
+[`Client::list_environment`]: super::Client::list_environment*/
+    #[derive(Debug, Clone)]
+    pub struct ListEnvironment<'a> {
+        client: &'a super::Client,
+        project_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> ListEnvironment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for project_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/project/{projectId}/environment`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EnvironmentResponseList>, Error<ByteStream>> {
+            let Self { client, project_id } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/project/{}/environment", client.baseurl, encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_environment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),

@@ -28,10 +28,11 @@ pub(crate) fn generate(spec: &Spec) -> Vec<(String, String)> {
             }
             let mut root = Map::new();
             root.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
-            root.insert("title".into(), json!(name));
             if let Value::Object(body) = convert(schema, &mut Vec::new()) {
                 root.extend(body);
             }
+            // The model's name wins over a title of its own: upstream writes `title: ''` on some.
+            root.insert("title".into(), json!(name));
             definitions.remove(name);
             if !definitions.is_empty() {
                 root.insert("definitions".into(), Value::Object(definitions.into_iter().collect()));

@@ -1,4 +1,4 @@
-//! `diff_upstream` picks the backup operations (by operationId) and the models they reach out of
+//! `diff_upstream` picks the backup and discovery operations (by operationId) and the models they reach out of
 //! a whole upstream spec, and reports each fact that differs, phrased from upstream's side.
 
 mod common;
@@ -26,9 +26,15 @@ fn upstream_view_of_ours() -> String {
         "        '429':\n          $ref: '#/components/responses/429'\n        \
          '5XX':\n          $ref: '#/components/responses/5XX'\n",
         "",
-        3,
+        OPERATIONS.len(),
     );
     text = edit(&text, "        required: true\n        content:\n", "        content:\n");
+    // Upstream lists Database.disk_type's values inline.
+    text = edit(
+        &text,
+        "              description: 'EBS disk type for the database. Only applicable for MANAGED mode (gp2 or gp3). Null for CONTAINER mode.'\n",
+        "              description: 'EBS disk type for the database. Only applicable for MANAGED mode (gp2 or gp3). Null for CONTAINER mode.'\n              enum:\n                - gp2\n                - gp3\n",
+    );
     // Upstream's error responses have no body, and there is no ApiError or Retry-After.
     let start = text
         .find("    # deliberate: upstream declares no error body")
@@ -57,11 +63,55 @@ fn response_removed(operation_id: &str, status: &str) -> Difference {
     Difference::Response { operation_id: operation_id.into(), status: status.into(), added: false }
 }
 
+/// Every operation of openapi.yaml: the three backup calls and the four discovery listings.
+const OPERATIONS: [&str; 7] = [
+    "listDatabaseBackup",
+    "addBackupDatabase",
+    "removeDatabaseBackup",
+    "listOrganization",
+    "listProject",
+    "listEnvironment",
+    "listDatabase",
+];
+
+/// The models only the discovery operations reach.
+const DISCOVERY_MODELS: [&str; 28] = [
+    "Annotation",
+    "Database",
+    "DatabaseAccessibilityEnum",
+    "DatabaseModeEnum",
+    "DatabaseRequest",
+    "DatabaseResponseList",
+    "DatabaseTypeEnum",
+    "Environment",
+    "EnvironmentModeEnum",
+    "EnvironmentResponseList",
+    "Label",
+    "Organization",
+    "OrganizationAnnotationsGroupResponse",
+    "OrganizationAnnotationsGroupResponseList",
+    "OrganizationAnnotationsGroupScopeEnum",
+    "OrganizationLabelsGroupResponse",
+    "OrganizationLabelsGroupResponseList",
+    "OrganizationRequest",
+    "OrganizationResponseList",
+    "PlanEnum",
+    "Project",
+    "ProjectResponseList",
+    "ReferenceObject",
+    "ServiceAnnotationRequest",
+    "ServiceAnnotationsRequestList",
+    "ServiceLabelRequest",
+    "ServiceLabelsRequestList",
+    "ServiceTypeEnum",
+];
+
 /// What openapi.yaml changes on purpose (README.md lists them): the 400/429/5XX responses,
-/// the required create body, and ApiError. (`page`/`page_size` are `number`s, as upstream.)
+/// the required create body, and ApiError. (`page`/`page_size` are `number`s, as upstream;
+/// Database.disk_type's inline enum is dropped, which the diff does not compare.)
 fn deliberate() -> Vec<Difference> {
     let mut expected = vec![response_removed("listDatabaseBackup", "400")];
-    for operation_id in ["listDatabaseBackup", "addBackupDatabase", "removeDatabaseBackup"] {
+    for operation_id in OPERATIONS {
         expected.push(response_removed(operation_id, "429"));
         expected.push(response_removed(operation_id, "5XX"));
     }
@@ -94,9 +144,17 @@ fn upstream_identical_in_the_backup_parts_reports_only_the_deliberate_difference
         [
             "operation addBackupDatabase: response 429 removed upstream",
             "operation addBackupDatabase: response 5XX removed upstream",
+            "operation listDatabase: response 429 removed upstream",
+            "operation listDatabase: response 5XX removed upstream",
             "operation listDatabaseBackup: response 400 removed upstream",
             "operation listDatabaseBackup: response 429 removed upstream",
             "operation listDatabaseBackup: response 5XX removed upstream",
+            "operation listEnvironment: response 429 removed upstream",
+            "operation listEnvironment: response 5XX removed upstream",
+            "operation listOrganization: response 429 removed upstream",
+            "operation listOrganization: response 5XX removed upstream",
+            "operation listProject: response 429 removed upstream",
+            "operation listProject: response 5XX removed upstream",
             "operation removeDatabaseBackup: response 429 removed upstream",
             "operation removeDatabaseBackup: response 5XX removed upstream",
             "operation addBackupDatabase: `body` is optional upstream, required in openapi.yaml",
@@ -123,7 +181,15 @@ fn full_upstream_reports_new_enum_value_and_removed_property_and_ignores_unrelat
         Difference::Property { model: "Status".into(), property: "execution_id".into(), added: false };
     assert_eq!(new_value.to_string(), "enum StateEnum: value SUSPENDED added upstream");
     assert_eq!(removed.to_string(), "model Status: property `execution_id` removed upstream");
-    let mut expected = deliberate();
+    // The fixture predates the discovery operations: they, and the models only they reach, are
+    // reported missing, and nothing else about them.
+    let mut expected: Vec<Difference> = deliberate()
+        .into_iter()
+        .filter(|d| !matches!(d, Difference::Response { operation_id, .. } if OPERATIONS[3..].contains(&operation_id.as_str())))
+        .collect();
+    expected
+        .extend(OPERATIONS[3..].iter().map(|id| Difference::OperationMissing { operation_id: (*id).into() }));
+    expected.extend(DISCOVERY_MODELS.iter().map(|m| Difference::Model { model: (*m).into(), added: false }));
     expected.extend([new_value, removed]);
     expected.sort();
     assert_eq!(differences, expected, "{:#?}", shown(&differences));

@@ -85,6 +85,9 @@ pub enum Command {
     /// finished without error. Queued, ongoing, failed, canceled backups, backups without a
     /// status, and values this tool does not know are not successful.
     Check(CheckArgs),
+    /// The databases of organizations, projects or environments (every organization the token
+    /// can see when none is given), with their type, version and mode.
+    Databases(DatabasesArgs),
     /// Run the in-memory mock of the API in the foreground.
     #[cfg(feature = "mock")]
     Mock(MockArgs),
@@ -105,6 +108,42 @@ pub enum Format {
     Csv,
 }
 
+/// Which databases, besides those given by id: every database of these organizations, projects
+/// and environments (each option repeatable; a database reached twice counts once).
+#[derive(Debug, Args, Default)]
+pub struct ScopeArgs {
+    /// Every database of this organization.
+    #[arg(long = "organization", value_name = "ID")]
+    pub organizations: Vec<Uuid>,
+    /// Every database of this project.
+    #[arg(long = "project", value_name = "ID")]
+    pub projects: Vec<Uuid>,
+    /// Every database of this environment.
+    #[arg(long = "environment", value_name = "ID")]
+    pub environments: Vec<Uuid>,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabasesArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Output format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per database, the verdict first.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per database and line.
+    Ndjson,
+    /// Prometheus text exposition format.
+    Prometheus,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SingleFormat {
     Table,
@@ -114,8 +153,10 @@ pub enum SingleFormat {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Databases to list.
-    #[arg(required = true, value_name = "DATABASE_ID")]
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_enum)]
     pub output: Option<Format>,
@@ -181,8 +222,10 @@ pub enum PruneFormat {
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Databases to prune, each on its own.
-    #[arg(required = true, value_name = "DATABASE_ID")]
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Keep the N newest successful backups.
     #[arg(long, value_name = "N")]
     pub keep_last: Option<u32>,
@@ -224,8 +267,10 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct LatestArgs {
-    #[arg(required = true, value_name = "DATABASE_ID")]
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_enum)]
     pub output: Option<Format>,
@@ -233,8 +278,18 @@ pub struct LatestArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    #[arg(required = true, value_name = "DATABASE_ID")]
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Output format: a line per database, a JSON array, one JSON object per line, or the
+    /// Prometheus text format (for node_exporter's textfile collector).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub output: CheckFormat,
+    /// Write the output to PATH instead of stdout, atomically: a temporary file in the same
+    /// directory, renamed over PATH once complete, so a reader never sees half a file.
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<std::path::PathBuf>,
     /// The oldest a successful backup may be, e.g. 26h, 7d.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub max_age: Duration,
@@ -271,6 +326,10 @@ pub struct MockArgs {
     /// (default: all SUCCESS).
     #[arg(long, value_name = "SPEC")]
     pub outcomes: Option<qovery_backups_mock::Outcomes>,
+    /// Also serve 2 organizations × 2 projects × 2 environments × 3 databases, every third one
+    /// MANAGED (its backups the cloud provider's: the backup endpoint answers 404).
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -430,7 +430,7 @@ impl Database {
 
 /// A generator for one record: seeded from the server seed, a domain, a database and a serial,
 /// so any record can be derived again on its own.
-fn record_rng(seed: u64, domain: u32, database: u32, serial: u64) -> ChaCha8Rng {
+pub(crate) fn record_rng(seed: u64, domain: u32, database: u32, serial: u64) -> ChaCha8Rng {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     bytes[8..12].copy_from_slice(&domain.to_le_bytes());
@@ -439,7 +439,7 @@ fn record_rng(seed: u64, domain: u32, database: u32, serial: u64) -> ChaCha8Rng 
     ChaCha8Rng::from_seed(bytes)
 }
 
-fn uuid_from(rng: &mut ChaCha8Rng) -> Uuid {
+pub(crate) fn uuid_from(rng: &mut ChaCha8Rng) -> Uuid {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
@@ -447,7 +447,7 @@ fn uuid_from(rng: &mut ChaCha8Rng) -> Uuid {
 
 /// The newest seeded backup of every database is taken a little before this instant, so that
 /// anything created through the API (at the wall clock's "now") is newer.
-fn anchor() -> DateTime<Utc> {
+pub(crate) fn anchor() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).single().unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 

@@ -1,4 +1,4 @@
-//! The HTTP side: the three operations of openapi.yaml, authentication, error bodies, and the
+//! The HTTP side: the operations of openapi.yaml (three on backups, four discovery listings), authentication, error bodies, and the
 //! pipeline that applies latency and faults around them.
 
 use std::collections::VecDeque;
@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
 use crate::fault::{BIG_HEADER_BYTES, Fault, FaultState};
+use crate::fleet::{FleetError, Hierarchy};
 use crate::hostile::{self, ChunkBody, backups_in};
 use crate::lifecycle::{Lifecycle, OutcomeState};
 use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
@@ -41,6 +42,7 @@ pub(crate) struct Shared {
     pub(crate) page_size: usize,
     pub(crate) latency: Mutex<Duration>,
     pub(crate) store: Mutex<Store>,
+    pub(crate) fleet: Mutex<Hierarchy>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) log: Mutex<VecDeque<RequestRecord>>,
     pub(crate) received: Mutex<u64>,
@@ -58,6 +60,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/database/{database_id}/backup", get(list).post(create))
         .route("/database/{database_id}/backup/{backup_id}", delete(remove))
+        .route("/organization", get(list_organizations))
+        .route("/organization/{organization_id}/project", get(list_projects))
+        .route("/project/{project_id}/environment", get(list_environments))
+        .route("/environment/{environment_id}/database", get(list_databases))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), pipeline))
@@ -212,11 +218,64 @@ async fn remove(
     }
 }
 
+/// `{"results": [...]}`, unpaginated, as every discovery listing answers.
+#[derive(serde::Serialize)]
+struct Results<T> {
+    results: Vec<T>,
+}
+
+fn fleet_answer<T: serde::Serialize>(listed: Result<Vec<T>, FleetError>) -> Response {
+    match listed {
+        Ok(results) => json_response(StatusCode::OK, &Results { results }),
+        Err(FleetError::Organization(id)) => {
+            error(StatusCode::NOT_FOUND, format!("organization {id} not found"))
+        }
+        Err(FleetError::Project(id)) => error(StatusCode::NOT_FOUND, format!("project {id} not found")),
+        Err(FleetError::Environment(id)) => {
+            error(StatusCode::NOT_FOUND, format!("environment {id} not found"))
+        }
+    }
+}
+
+/// openapi.yaml declares no 400 for the discovery listings: an id that cannot exist is not found.
+fn parse_parent(kind: &str, raw: &str) -> Result<Uuid, Failure> {
+    Uuid::parse_str(raw).map_err(|_| Failure {
+        status: StatusCode::NOT_FOUND,
+        detail: format!("{kind} `{raw}` not found: it is not a UUID"),
+    })
+}
+
+async fn list_organizations(State(shared): State<Arc<Shared>>) -> Response {
+    let organizations = lock(&shared.fleet).organizations();
+    fleet_answer(Ok(organizations))
+}
+
+async fn list_projects(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match parse_parent("organization", &id) {
+        Ok(id) => fleet_answer(lock(&shared.fleet).projects(id)),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn list_environments(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match parse_parent("project", &id) {
+        Ok(id) => fleet_answer(lock(&shared.fleet).environments(id)),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn list_databases(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match parse_parent("environment", &id) {
+        Ok(id) => fleet_answer(lock(&shared.fleet).databases(id)),
+        Err(failure) => failure.into_response(),
+    }
+}
+
 async fn not_found(request: Request) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!(
-            "no such route: {} {}; the API has GET and POST /database/{{databaseId}}/backup and DELETE /database/{{databaseId}}/backup/{{backupId}}",
+            "no such route: {} {}; the API has GET and POST /database/{{databaseId}}/backup, DELETE /database/{{databaseId}}/backup/{{backupId}}, and GET /organization, /organization/{{organizationId}}/project, /project/{{projectId}}/environment, /environment/{{environmentId}}/database",
             request.method(),
             request.uri().path()
         ),

@@ -1,7 +1,7 @@
 //! An in-memory fake of Qovery's database-backup API, served over real HTTP on loopback, with
 //! deterministic fault injection.
 //!
-//! It implements the three operations of the workspace's `openapi.yaml`, with the models of the
+//! It implements the operations of the workspace's `openapi.yaml`, with the models of the
 //! generated `qovery-backups-api` crate:
 //!
 //! | operation | answer |
@@ -9,6 +9,12 @@
 //! | `GET /database/{databaseId}/backup?startId=` | 200, newest first, [`MockConfig::page_size`] a page; `startId` is the id of the last backup already seen; after the last backup, an empty page |
 //! | `POST /database/{databaseId}/backup` with `{"name", "message"}` | 201, the new backup: newest of all, `QUEUED`; then `ONGOING` and final as [`MockConfig::lifecycle`] and [`MockConfig::outcomes`] say |
 //! | `DELETE /database/{databaseId}/backup/{backupId}` | 204 |
+//! | `GET /organization` | 200, `{"results": [...]}`: the default organization (named `default`), then the [`Fleet`]'s and those added |
+//! | `GET /organization/{organizationId}/project`, `/project/{projectId}/environment`, `/environment/{environmentId}/database` | 200, `{"results": [...]}`, unpaginated; 404 for an unknown parent |
+//!
+//! The [`MockConfig::databases`] are listed in the default organization's `default` project and
+//! environment. A `MANAGED` database ([`MockServer::add_database_in`], [`Fleet::managed_every`])
+//! is listed but holds no backups: its backup endpoint answers 404, as Qovery's does.
 //!
 //! Every page answers `page`, its 1-based index (1 for the first page; after a `startId`, 1 plus
 //! the number of pages of [`MockConfig::page_size`] the newer backups fill, a partial one
@@ -175,6 +181,7 @@
 mod conn;
 mod data;
 mod fault;
+mod fleet;
 mod hostile;
 mod http;
 mod lifecycle;
@@ -187,7 +194,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
+use qovery_backups_api::types::{Backup, DatabaseModeEnum, ServiceActionStatusEnum};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -197,11 +204,13 @@ pub use crate::fault::{
     BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
     FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
+pub use crate::fleet::Fleet;
 pub use crate::lifecycle::{Lifecycle, LifecycleParseError, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
 use crate::data::{Store, StoreError};
 use crate::fault::FaultState;
+use crate::fleet::{FleetError, Hierarchy};
 use crate::http::{Shared, lock};
 use crate::lifecycle::{OutcomeState, assert_final};
 
@@ -250,6 +259,10 @@ pub struct MockConfig {
     pub lifecycle: Lifecycle,
     /// Which final status backups created through the API end with. Default: all `SUCCESS`.
     pub outcomes: Outcomes,
+    /// Organizations, projects, environments and databases seeded besides the default
+    /// organization, project and environment (all named `default`), which list the
+    /// [`databases`](MockConfig::databases). Default: none.
+    pub fleet: Fleet,
     /// Where to listen; port 0 picks a free one.
     pub addr: SocketAddr,
 }
@@ -268,6 +281,7 @@ impl fmt::Debug for MockConfig {
             .field("faults", &self.faults)
             .field("lifecycle", &self.lifecycle)
             .field("outcomes", &self.outcomes)
+            .field("fleet", &self.fleet)
             .field("addr", &self.addr)
             .finish()
     }
@@ -288,6 +302,7 @@ impl Default for MockConfig {
             faults: FaultPlan::new(),
             lifecycle: Lifecycle::default(),
             outcomes: Outcomes::new(),
+            fleet: Fleet::default(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -315,6 +330,12 @@ pub enum MockError {
     InvalidConfig(String),
     /// No database has this id.
     UnknownDatabase(Uuid),
+    /// No organization has this id.
+    UnknownOrganization(Uuid),
+    /// No project has this id.
+    UnknownProject(Uuid),
+    /// No environment has this id.
+    UnknownEnvironment(Uuid),
     /// A backup with this id is already in the database.
     DuplicateBackup(Uuid),
     /// Waiting for Ctrl-C failed.
@@ -329,6 +350,9 @@ impl fmt::Display for MockError {
             }
             MockError::InvalidConfig(message) => write!(f, "invalid mock configuration: {message}"),
             MockError::UnknownDatabase(id) => write!(f, "no database {id} in the mock"),
+            MockError::UnknownOrganization(id) => write!(f, "no organization {id} in the mock"),
+            MockError::UnknownProject(id) => write!(f, "no project {id} in the mock"),
+            MockError::UnknownEnvironment(id) => write!(f, "no environment {id} in the mock"),
             MockError::DuplicateBackup(id) => {
                 write!(f, "backup {id} is already in the database; give it another id")
             }
@@ -354,6 +378,16 @@ impl From<StoreError> for MockError {
             StoreError::UnknownCursor { database, .. } | StoreError::UnknownBackup { database, .. } => {
                 MockError::UnknownDatabase(database)
             }
+        }
+    }
+}
+
+impl From<FleetError> for MockError {
+    fn from(error: FleetError) -> Self {
+        match error {
+            FleetError::Organization(id) => MockError::UnknownOrganization(id),
+            FleetError::Project(id) => MockError::UnknownProject(id),
+            FleetError::Environment(id) => MockError::UnknownEnvironment(id),
         }
     }
 }
@@ -384,9 +418,12 @@ impl MockServer {
             ));
         }
         let mut store = Store::new(config.seed, config.history);
+        let mut fleet = Hierarchy::new(config.seed);
         for index in 0..config.databases {
-            store.add_seeded_database(config.backups_for(index));
+            let id = store.add_seeded_database(config.backups_for(index));
+            fleet.add_default(id, index);
         }
+        fleet.seed(config.fleet, |backups| store.add_seeded_database(backups));
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| MockError::Bind { addr: config.addr, source })?;
@@ -398,6 +435,7 @@ impl MockServer {
             page_size: config.page_size,
             latency: Mutex::new(config.latency),
             store: Mutex::new(store),
+            fleet: Mutex::new(fleet),
             faults: Mutex::new(FaultState::new(config.faults)),
             log: Mutex::new(VecDeque::new()),
             received: Mutex::new(0),
@@ -461,20 +499,115 @@ impl MockServer {
     /// Adds a database of `backups` seeded backups and returns its id. The id and the data depend
     /// only on the seed and the number of databases added before (removed ones included), like
     /// those made at start.
+    /// The database is listed in the default environment.
     pub fn add_database(&self, backups: usize) -> Uuid {
-        lock(&self.shared.store).add_seeded_database(backups)
+        let id = lock(&self.shared.store).add_seeded_database(backups);
+        let mut fleet = lock(&self.shared.fleet);
+        let index = fleet.default_count();
+        fleet.add_default(id, index);
+        id
     }
 
     /// Adds a database holding exactly these backups (listed by `created_at`, newest first) and
     /// returns its id.
     pub fn add_database_with(&self, backups: Vec<Backup>) -> Result<Uuid, MockError> {
-        Ok(lock(&self.shared.store).add_database_with(backups)?)
+        let id = lock(&self.shared.store).add_database_with(backups)?;
+        let mut fleet = lock(&self.shared.fleet);
+        let index = fleet.default_count();
+        fleet.add_default(id, index);
+        Ok(id)
     }
 
     /// Removes a database and its backups, as if deleted behind the client's back; `false` if
     /// there was none.
     pub fn remove_database(&self, database_id: Uuid) -> bool {
-        lock(&self.shared.store).remove_database(database_id)
+        let managed = lock(&self.shared.fleet).is_managed(database_id);
+        lock(&self.shared.fleet).remove_database(database_id);
+        lock(&self.shared.store).remove_database(database_id) || managed
+    }
+
+    /// The ids of the organizations, the default one (named `default`, holding the
+    /// [`MockConfig::databases`]) first, then the [`Fleet`]'s and those added, in creation order.
+    pub fn organization_ids(&self) -> Vec<Uuid> {
+        lock(&self.shared.fleet).organizations().into_iter().map(|o| o.id).collect()
+    }
+
+    /// The ids of an organization's projects, in creation order; empty for an unknown one.
+    pub fn project_ids(&self, organization_id: Uuid) -> Vec<Uuid> {
+        let projects = lock(&self.shared.fleet).projects(organization_id).unwrap_or_default();
+        projects.into_iter().map(|p| p.id).collect()
+    }
+
+    /// The ids of a project's environments, in creation order; empty for an unknown one.
+    pub fn environment_ids(&self, project_id: Uuid) -> Vec<Uuid> {
+        let environments = lock(&self.shared.fleet).environments(project_id).unwrap_or_default();
+        environments.into_iter().map(|e| e.id).collect()
+    }
+
+    /// The ids of the databases an environment lists (`MANAGED` ones included), in creation
+    /// order; empty for an unknown one.
+    pub fn environment_database_ids(&self, environment_id: Uuid) -> Vec<Uuid> {
+        let databases = lock(&self.shared.fleet).databases(environment_id).unwrap_or_default();
+        databases.into_iter().map(|d| d.id).collect()
+    }
+
+    /// The ids of the `MANAGED` databases: listed, but their backup endpoint answers 404.
+    pub fn managed_database_ids(&self) -> Vec<Uuid> {
+        lock(&self.shared.fleet).managed_database_ids()
+    }
+
+    /// Adds an organization (no projects) and returns its id.
+    pub fn add_organization(&self, name: &str) -> Uuid {
+        lock(&self.shared.fleet).add_organization(name)
+    }
+
+    /// Adds a project to an organization and returns its id.
+    pub fn add_project(&self, organization_id: Uuid, name: &str) -> Result<Uuid, MockError> {
+        Ok(lock(&self.shared.fleet).add_project(organization_id, name)?)
+    }
+
+    /// Adds an environment to a project and returns its id.
+    pub fn add_environment(&self, project_id: Uuid, name: &str) -> Result<Uuid, MockError> {
+        Ok(lock(&self.shared.fleet).add_environment(project_id, name)?)
+    }
+
+    /// Lists a new database named `name` in an environment and returns its id: a `MANAGED` one
+    /// has no backups (its backup endpoint answers 404); any other mode gets `backups` seeded
+    /// backups. `index` picks its type and version (`POSTGRESQL 16`, `REDIS 7.2`, `MYSQL 8.0`,
+    /// `MONGODB 7.0`, in turn).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// use qovery_backups_api::types::DatabaseModeEnum;
+    /// use qovery_backups_mock::{MockConfig, MockServer};
+    ///
+    /// let server = MockServer::start(MockConfig::default()).await?;
+    /// let organization = server.add_organization("acme");
+    /// let project = server.add_project(organization, "shop")?;
+    /// let environment = server.add_environment(project, "production")?;
+    /// let rds = server.add_database_in(environment, "orders", DatabaseModeEnum::Managed, 0, 0)?;
+    /// assert_eq!(server.managed_database_ids(), [rds]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_database_in(
+        &self,
+        environment_id: Uuid,
+        name: &str,
+        mode: DatabaseModeEnum,
+        index: usize,
+        backups: usize,
+    ) -> Result<Uuid, MockError> {
+        let mut fleet = lock(&self.shared.fleet);
+        if !fleet.has_environment(environment_id) {
+            return Err(MockError::UnknownEnvironment(environment_id));
+        }
+        let id = match mode {
+            DatabaseModeEnum::Managed => None,
+            _ => Some(lock(&self.shared.store).add_seeded_database(backups)),
+        };
+        Ok(fleet.add_database(environment_id, id, name, mode, index)?)
     }
 
     /// Puts a backup into a database, where its `created_at` places it in the listing.

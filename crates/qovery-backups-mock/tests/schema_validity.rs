@@ -155,3 +155,32 @@ async fn unknown_enum_payloads_break_the_schema_on_purpose_and_unknown_fields_do
     let with_fields = body_of(list(&server, database, None).await.unwrap(), 200).await;
     assert_valid("BackupPaginatedResponseList", &with_fields);
 }
+
+#[tokio::test]
+async fn every_discovery_listing_matches_its_schema() {
+    let server =
+        start(MockConfig { fleet: qovery_backups_mock::Fleet::sample(), ..MockConfig::default() }).await;
+    let get = |path: String| {
+        let server = &server;
+        async move {
+            body_of(
+                authed(server, client().get(format!("{}{path}", server.base_url()))).send().await.unwrap(),
+                200,
+            )
+            .await
+        }
+    };
+    let organizations = get("/organization".to_owned()).await;
+    assert_valid("OrganizationResponseList", &organizations);
+    for organization in server.organization_ids() {
+        assert_valid("ProjectResponseList", &get(format!("/organization/{organization}/project")).await);
+        for project in server.project_ids(organization) {
+            assert_valid("EnvironmentResponseList", &get(format!("/project/{project}/environment")).await);
+            for environment in server.environment_ids(project) {
+                let databases = get(format!("/environment/{environment}/database")).await;
+                assert_valid("DatabaseResponseList", &databases);
+                assert!(!databases["results"].as_array().unwrap().is_empty());
+            }
+        }
+    }
+}

@@ -97,6 +97,24 @@ impl Client {
         ListMany::new(self.clone(), database_ids.into_iter().collect())
     }
 
+    /// The databases in `scopes`, found through the discovery listings, each once.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qovery_backups::Client, project: uuid::Uuid) -> Result<(), qovery_backups::Error> {
+    /// use futures::TryStreamExt as _;
+    /// use qovery_backups::Scope;
+    ///
+    /// let mut databases = client.databases([Scope::Project(project)]).concurrency(8).items();
+    /// while let Some(db) = databases.try_next().await? {
+    ///     println!("{} {} managed by the provider: {}", db.environment.name, db.name(), db.is_managed_by_provider());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn databases(&self, scopes: impl IntoIterator<Item = crate::Scope>) -> crate::Databases {
+        crate::Databases::new(self.clone(), scopes.into_iter().collect())
+    }
+
     /// The generated low-level client, for anything this crate does not wrap. It sends the same
     /// `Authorization` header, but has no retries.
     pub fn api(&self) -> &qovery_backups_api::Client {

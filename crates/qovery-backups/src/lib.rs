@@ -48,6 +48,7 @@
 mod auth;
 mod backups;
 mod client;
+mod discovery;
 mod error;
 mod list_many;
 mod observe;
@@ -68,6 +69,7 @@ pub use chrono::{DateTime, Utc};
 pub use client::{
     BASE_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
 };
+pub use discovery::{Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
 pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
 pub use observe::{Event, Observer};

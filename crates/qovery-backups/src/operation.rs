@@ -36,15 +36,44 @@ pub enum Operation {
         /// The backup.
         backup_id: Uuid,
     },
+    /// `GET /organization`: the organizations the token can see.
+    ListOrganizations,
+    /// `GET /organization/{organizationId}/project`.
+    ListProjects {
+        /// The organization.
+        organization_id: Uuid,
+    },
+    /// `GET /project/{projectId}/environment`.
+    ListEnvironments {
+        /// The project.
+        project_id: Uuid,
+    },
+    /// `GET /environment/{environmentId}/database`.
+    ListDatabases {
+        /// The environment.
+        environment_id: Uuid,
+    },
 }
 
 impl Operation {
-    /// The database the call was about.
-    pub fn database_id(&self) -> Uuid {
+    /// The database the call was about; `None` for the discovery listings, which are about an
+    /// organization, project or environment ([`parent_id`](Self::parent_id)).
+    pub fn database_id(&self) -> Option<Uuid> {
         match *self {
             Operation::List { database_id, .. }
             | Operation::Create { database_id }
-            | Operation::Delete { database_id, .. } => database_id,
+            | Operation::Delete { database_id, .. } => Some(database_id),
+            _ => None,
+        }
+    }
+
+    /// The organization, project or environment a discovery listing was about.
+    pub fn parent_id(&self) -> Option<Uuid> {
+        match *self {
+            Operation::ListProjects { organization_id: id }
+            | Operation::ListEnvironments { project_id: id }
+            | Operation::ListDatabases { environment_id: id } => Some(id),
+            _ => None,
         }
     }
 
@@ -56,12 +85,17 @@ impl Operation {
         }
     }
 
-    /// A short stable name for logs and metrics: `list`, `create`, `delete`.
+    /// A short stable name for logs and metrics: `list`, `create`, `delete`,
+    /// `list_organizations`, `list_projects`, `list_environments`, `list_databases`.
     pub fn name(&self) -> &'static str {
         match self {
             Operation::List { .. } => "list",
             Operation::Create { .. } => "create",
             Operation::Delete { .. } => "delete",
+            Operation::ListOrganizations => "list_organizations",
+            Operation::ListProjects { .. } => "list_projects",
+            Operation::ListEnvironments { .. } => "list_environments",
+            Operation::ListDatabases { .. } => "list_databases",
         }
     }
 
@@ -82,6 +116,16 @@ impl fmt::Display for Operation {
             Operation::Create { database_id } => write!(f, "creating a backup of database {database_id}"),
             Operation::Delete { database_id, backup_id } => {
                 write!(f, "deleting backup {backup_id} of database {database_id}")
+            }
+            Operation::ListOrganizations => f.write_str("listing the organizations"),
+            Operation::ListProjects { organization_id } => {
+                write!(f, "listing the projects of organization {organization_id}")
+            }
+            Operation::ListEnvironments { project_id } => {
+                write!(f, "listing the environments of project {project_id}")
+            }
+            Operation::ListDatabases { environment_id } => {
+                write!(f, "listing the databases of environment {environment_id}")
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The seam to the wire: the three HTTP calls side by side, one attempt each, each turning what
+//! The seam to the wire: the HTTP calls side by side (three on backups, four discovery listings), one attempt each, each turning what
 //! the generated client returns into a `Result<_, Error>`.
 //!
 //! Nothing here retries or paginates; the retry loop and the listing call these. Server text
@@ -8,7 +8,10 @@ use std::error::Error as _;
 
 use bytes::Bytes;
 use futures::StreamExt as _;
-use qovery_backups_api::types::{Backup, BackupPaginatedResponseList, BackupRequest};
+use qovery_backups_api::types::{
+    Backup, BackupPaginatedResponseList, BackupRequest, Database, DatabaseResponseList, Environment,
+    EnvironmentResponseList, Organization, OrganizationResponseList, Project, ProjectResponseList,
+};
 use qovery_backups_api::{ByteStream, ResponseTooLarge, types};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
@@ -39,7 +42,8 @@ impl<'a> Wire<'a> {
         operation: Operation,
         start_id: Option<Uuid>,
     ) -> Result<BackupPaginatedResponseList, Error> {
-        let mut request = self.api.list_database_backup().database_id(operation.database_id());
+        let database_id = operation.database_id().unwrap_or_default();
+        let mut request = self.api.list_database_backup().database_id(database_id);
         if let Some(start) = start_id {
             request = request.start_id(start);
         }
@@ -64,6 +68,47 @@ impl<'a> Wire<'a> {
         match sent.send().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.translate::<()>(Operation::Delete { database_id, backup_id }, e).await),
+        }
+    }
+
+    /// `GET /organization`.
+    pub(crate) async fn list_organizations(self) -> Result<Vec<Organization>, Error> {
+        match self.api.list_organization().send().await {
+            Ok(list) => Ok(list.into_inner().results),
+            Err(e) => Err(self.translate::<OrganizationResponseList>(Operation::ListOrganizations, e).await),
+        }
+    }
+
+    /// `GET /organization/{organizationId}/project`.
+    pub(crate) async fn list_projects(self, organization_id: Uuid) -> Result<Vec<Project>, Error> {
+        match self.api.list_project().organization_id(organization_id).send().await {
+            Ok(list) => Ok(list.into_inner().results),
+            Err(e) => {
+                let operation = Operation::ListProjects { organization_id };
+                Err(self.translate::<ProjectResponseList>(operation, e).await)
+            }
+        }
+    }
+
+    /// `GET /project/{projectId}/environment`.
+    pub(crate) async fn list_environments(self, project_id: Uuid) -> Result<Vec<Environment>, Error> {
+        match self.api.list_environment().project_id(project_id).send().await {
+            Ok(list) => Ok(list.into_inner().results),
+            Err(e) => {
+                let operation = Operation::ListEnvironments { project_id };
+                Err(self.translate::<EnvironmentResponseList>(operation, e).await)
+            }
+        }
+    }
+
+    /// `GET /environment/{environmentId}/database`.
+    pub(crate) async fn list_databases(self, environment_id: Uuid) -> Result<Vec<Database>, Error> {
+        match self.api.list_database().environment_id(environment_id).send().await {
+            Ok(list) => Ok(list.into_inner().results),
+            Err(e) => {
+                let operation = Operation::ListDatabases { environment_id };
+                Err(self.translate::<DatabaseResponseList>(operation, e).await)
+            }
         }
     }
 

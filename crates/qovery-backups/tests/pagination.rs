@@ -183,7 +183,7 @@ async fn a_cursor_loop_ends_in_pagination_loop_not_a_hang() {
     match &results[1] {
         Err(Error::PaginationLoop { repeated_id, operation, pages, .. }) => {
             assert!(ids.contains(repeated_id));
-            assert_eq!(operation.database_id(), database_id);
+            assert_eq!(operation.database_id(), Some(database_id));
             assert_eq!(*pages, 2);
         }
         other => panic!("expected PaginationLoop, got {other:?}"),

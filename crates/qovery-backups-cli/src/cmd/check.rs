@@ -3,16 +3,20 @@
 //! Judging a database ([`judge`]) is a pure function of its newest successful backup and the
 //! time, kept apart from the network and from printing so that the rule can be tested alone.
 
+use std::fs;
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt as _;
-use qovery_backups::Backup;
+use qovery_backups::{Backup, FleetDatabase, printable};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{CheckArgs, Global};
+use crate::cli::{CheckArgs, CheckFormat, Global};
 use crate::cmd::client;
+use crate::cmd::scope::{self, Target};
 use crate::outcome::{Failure, Outcome};
 use crate::output::age;
 
@@ -37,6 +41,18 @@ impl Verdict {
     /// up, so it is reported but does not fail the check.
     pub fn fails(self) -> bool {
         matches!(self, Verdict::Stale | Verdict::Missing | Verdict::Suspect)
+    }
+
+    /// Its name in JSON and Prometheus output: `ok`, `stale`, `missing`, `suspect`,
+    /// `unmanaged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fresh => "ok",
+            Verdict::Stale => "stale",
+            Verdict::Missing => "missing",
+            Verdict::Suspect => "suspect",
+            Verdict::Unmanaged => "unmanaged",
+        }
     }
 }
 
@@ -92,8 +108,16 @@ async fn look(
     Ok(findings)
 }
 
-/// Checks each database in turn and prints one line for each; exit 3 if any is stale, missing
-/// or suspect.
+/// One database's result: its verdict, or `None` when it could not be checked.
+struct Checked {
+    target: Target,
+    verdict: Option<Verdict>,
+    findings: Option<Findings>,
+}
+
+/// Checks each database in turn, then writes the results; exit 3 if any is stale, missing or
+/// suspect, 1 (which outranks 3) if any could not be checked. A database whose backups the cloud
+/// provider manages, found by a scope, is reported UNMANAGED without asking for its backups.
 pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     if args.max_age.is_zero() {
         return Err(Failure::Usage("--max-age must be longer than zero, e.g. 26h".into()));
@@ -101,30 +125,66 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
     let max_age = chrono::Duration::from_std(args.max_age)
         .map_err(|_| Failure::Usage("--max-age is too large".into()))?;
+    let targets = scope::targets(&client, &args.database_ids, &args.scope, false).await?;
     let now = Utc::now();
-    let mut out = io::stdout().lock();
     let mut errors = Vec::new();
-    let mut all_fresh = true;
+    let mut results = Vec::with_capacity(targets.len());
 
-    for database_id in &args.database_ids {
-        let (verdict, findings) = match look(&client, *database_id, now - max_age).await {
+    for target in targets {
+        if target.is_managed_by_provider() {
+            results.push(Checked { target, verdict: Some(Verdict::Unmanaged), findings: None });
+            continue;
+        }
+        match look(&client, target.id, now - max_age).await {
             Ok(findings) => {
                 let mut verdict = judge(findings.newest_success.as_ref(), now, max_age);
                 if verdict == Verdict::Missing && findings.stopped_at_window {
                     verdict = Verdict::Stale;
                 }
-                (verdict, Some(findings))
+                results.push(Checked { target, verdict: Some(verdict), findings: Some(findings) });
             }
-            Err(e) if e.is_not_found() => (Verdict::Unmanaged, None),
+            Err(e) if e.is_not_found() => {
+                results.push(Checked { target, verdict: Some(Verdict::Unmanaged), findings: None });
+            }
             Err(e) => {
                 errors.push(e);
-                continue;
+                results.push(Checked { target, verdict: None, findings: None });
             }
-        };
-        all_fresh &= !verdict.fails();
-        print(&mut out, *database_id, verdict, findings.as_ref(), now, args.max_age)?;
+        }
     }
-    out.flush()?;
+    let all_fresh = results.iter().all(|r| r.verdict.is_none_or(|v| !v.fails()));
+
+    let mut text = Vec::new();
+    match args.output {
+        CheckFormat::Table => {
+            for r in results.iter() {
+                if let Some(verdict) = r.verdict {
+                    print(&mut text, &r.target, verdict, r.findings.as_ref(), now, args.max_age)?;
+                }
+            }
+        }
+        CheckFormat::Ndjson => {
+            for r in &results {
+                serde_json::to_writer(&mut text, &report(r, now, args.max_age)).map_err(io::Error::from)?;
+                text.push(b'\n');
+            }
+        }
+        CheckFormat::Json => {
+            let reports: Vec<Report<'_>> = results.iter().map(|r| report(r, now, args.max_age)).collect();
+            serde_json::to_writer_pretty(&mut text, &reports).map_err(io::Error::from)?;
+            text.push(b'\n');
+        }
+        CheckFormat::Prometheus => prometheus(&mut text, &results, now)?,
+    }
+    match &args.output_file {
+        Some(path) => write_atomically(path, &text)
+            .map_err(|e| Failure::Other(format!("cannot write {}: {e}", path.display())))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(&text)?;
+            out.flush()?;
+        }
+    }
     match (errors.is_empty(), all_fresh) {
         (false, _) => Err(Failure::Api(errors)),
         (true, true) => Ok(Outcome::Success),
@@ -132,15 +192,137 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     }
 }
 
-/// One line per database; the first word is the verdict, for scripts to match on.
+/// One database in `--output json|ndjson`.
+#[derive(Serialize)]
+struct Report<'a> {
+    database_id: Uuid,
+    organization: Option<&'a str>,
+    project: Option<&'a str>,
+    environment: Option<&'a str>,
+    database: Option<&'a str>,
+    verdict: &'static str,
+    newest_success_id: Option<Uuid>,
+    newest_success_at: Option<DateTime<Utc>>,
+    age_seconds: Option<i64>,
+    max_age_seconds: u64,
+}
+
+fn report(r: &Checked, now: DateTime<Utc>, max_age: Duration) -> Report<'_> {
+    let place = r.target.place.as_ref();
+    let newest = r.findings.as_ref().and_then(|f| f.newest_success.as_ref());
+    Report {
+        database_id: r.target.id,
+        organization: place.map(|p| p.organization.name.as_str()),
+        project: place.map(|p| p.project.name.as_str()),
+        environment: place.map(|p| p.environment.name.as_str()),
+        database: place.map(|p| p.name()),
+        verdict: r.verdict.map_or(ERROR_STATUS, Verdict::as_str),
+        newest_success_id: newest.map(|b| b.id),
+        newest_success_at: newest.map(|b| b.created_at),
+        age_seconds: newest.map(|b| (now - b.created_at).num_seconds()),
+        max_age_seconds: max_age.as_secs(),
+    }
+}
+
+/// The status of a database that could not be checked.
+const ERROR_STATUS: &str = "error";
+
+/// Every value of `qovery_backup_check_status`'s `status` label: one sample each per database,
+/// so an alert can match `== 1` on any of them and a dashboard sees the 0s too.
+const STATUSES: [&str; 6] = ["ok", "stale", "missing", "suspect", "unmanaged", ERROR_STATUS];
+
+/// A label value escaped as the text exposition format requires: backslash, double quote and
+/// line feed.
+fn escape_label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The Prometheus text exposition format, for node_exporter's textfile collector: no
+/// per-sample timestamps (the collector refuses them).
+fn prometheus(out: &mut impl Write, results: &[Checked], now: DateTime<Utc>) -> io::Result<()> {
+    let labels = |r: &Checked| {
+        let place = r.target.place.as_ref();
+        let name = |f: fn(&FleetDatabase) -> &str| place.map_or(String::new(), |p| escape_label(f(p)));
+        format!(
+            "organization=\"{}\",project=\"{}\",environment=\"{}\",database=\"{}\",database_id=\"{}\"",
+            name(|p| &p.organization.name),
+            name(|p| &p.project.name),
+            name(|p| &p.environment.name),
+            name(|p| p.name()),
+            r.target.id
+        )
+    };
+    writeln!(
+        out,
+        "# HELP qovery_backup_last_success_timestamp_seconds Creation time of the newest successful backup, in Unix seconds."
+    )?;
+    writeln!(out, "# TYPE qovery_backup_last_success_timestamp_seconds gauge")?;
+    for r in results {
+        if let Some(b) = r.findings.as_ref().and_then(|f| f.newest_success.as_ref()) {
+            writeln!(
+                out,
+                "qovery_backup_last_success_timestamp_seconds{{{}}} {}",
+                labels(r),
+                b.created_at.timestamp()
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "# HELP qovery_backup_check_status Verdict of the last check: 1 for the current status, 0 for the others."
+    )?;
+    writeln!(out, "# TYPE qovery_backup_check_status gauge")?;
+    for r in results {
+        let current = r.verdict.map_or(ERROR_STATUS, Verdict::as_str);
+        for status in STATUSES {
+            writeln!(
+                out,
+                "qovery_backup_check_status{{{},status=\"{status}\"}} {}",
+                labels(r),
+                u8::from(status == current)
+            )?;
+        }
+    }
+    writeln!(out, "# HELP qovery_backup_check_timestamp_seconds When the check ran, in Unix seconds.")?;
+    writeln!(out, "# TYPE qovery_backup_check_timestamp_seconds gauge")?;
+    writeln!(out, "qovery_backup_check_timestamp_seconds {}", now.timestamp())
+}
+
+/// Writes `bytes` to a temporary file next to `path`, then renames it over `path`: a reader
+/// (the textfile collector) sees the old file or the new one, never half of one. The temporary
+/// name does not end in `.prom`, so the collector ignores it; it is removed if anything fails.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temporary = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let written = (|| {
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// One line per database; the first word is the verdict, for scripts to match on. A database
+/// found by a scope is named `project/environment/database`, then its id.
 fn print(
     out: &mut impl Write,
-    database_id: Uuid,
+    target: &Target,
     verdict: Verdict,
     findings: Option<&Findings>,
     now: DateTime<Utc>,
     max_age: Duration,
 ) -> io::Result<()> {
+    let database_id = match &target.place {
+        Some(_) => format!("{}  {}", printable(&target.label()), target.id),
+        None => target.id.to_string(),
+    };
     let limit = humantime::format_duration(max_age);
     let newest = findings.and_then(|f| f.newest_success.as_ref());
     let looked_at = findings.map_or(0, |f| f.looked_at);
@@ -165,6 +347,9 @@ fn print(
             b.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ),
+        (Verdict::Unmanaged, _) if target.is_managed_by_provider() => {
+            writeln!(out, "UNMANAGED {database_id}  mode MANAGED: the cloud provider backs it up, not Qovery")
+        }
         (Verdict::Unmanaged, _) => writeln!(
             out,
             "UNMANAGED {database_id}  no Qovery-managed backups, or no such database (the API answered 404)"
@@ -211,6 +396,12 @@ mod tests {
         );
         assert_eq!(judge(Some(&at("9999-12-31T23:59:59Z")), now, day), Verdict::Suspect);
         assert_eq!(judge(None, now, day), Verdict::Missing);
+    }
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline_only() {
+        assert_eq!(escape_label("a\\b\"c\nd\te"), "a\\\\b\\\"c\\nd\te");
+        assert_eq!(escape_label("plain/name"), "plain/name");
     }
 
     #[test]

@@ -9,8 +9,10 @@ use crate::output::{self, BackupWriter};
 
 /// Writes the newest backup of each database, in the order of the arguments; a database without
 /// backups is a warning, not an error.
-pub async fn run(global: &Global, args: LatestArgs) -> Result<Outcome, Failure> {
+pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
+    let targets = crate::cmd::scope::targets(&client, &args.database_ids, &args.scope, true).await?;
+    args.database_ids = crate::cmd::scope::ids(&targets);
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();

@@ -17,14 +17,25 @@ pub async fn run(args: MockArgs) -> Result<Outcome, Failure> {
         faults: args.faults.unwrap_or_default(),
         lifecycle: qovery_backups_mock::Lifecycle { queued: args.queued, ongoing: args.ongoing },
         outcomes: args.outcomes.unwrap_or_default(),
+        fleet: if args.fleet {
+            qovery_backups_mock::Fleet::sample()
+        } else {
+            qovery_backups_mock::Fleet::default()
+        },
         ..Default::default()
     };
     qovery_backups_mock::run_until_ctrl_c(config, |server| {
         // The first line is a contract: scripts read the address from it.
         println!("listening on {}", server.base_url());
         let _ = io::stdout().flush();
+        for organization_id in server.organization_ids() {
+            eprintln!("organization {organization_id}");
+        }
         for database_id in server.database_ids() {
             eprintln!("database {database_id}");
+        }
+        for database_id in server.managed_database_ids() {
+            eprintln!("managed database {database_id}");
         }
     })
     .await

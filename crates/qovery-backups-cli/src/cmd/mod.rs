@@ -12,6 +12,7 @@ use crate::outcome::{Failure, Outcome};
 
 mod check;
 mod create;
+mod databases;
 mod delete;
 #[cfg(feature = "mock")]
 mod demo;
@@ -20,6 +21,7 @@ mod list;
 #[cfg(feature = "mock")]
 mod mock;
 mod prune;
+pub mod scope;
 mod wait;
 
 /// Runs `command` to its end.
@@ -32,6 +34,7 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Wait(args) => wait::run(global, args).await,
         Command::Prune(args) => prune::run(global, args).await,
         Command::Check(args) => check::run(global, args).await,
+        Command::Databases(args) => databases::run(global, args).await,
         #[cfg(feature = "mock")]
         Command::Mock(args) => mock::run(args).await,
         #[cfg(feature = "mock")]

@@ -14,9 +14,11 @@ use crate::output;
 
 /// Prunes each database on its own: a failed listing leaves that database untouched and the
 /// others go on. Exit 1 when any listing or delete failed.
-pub async fn run(global: &Global, args: PruneArgs) -> Result<Outcome, Failure> {
+pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
+    let targets = crate::cmd::scope::targets(&client, &args.database_ids, &args.scope, true).await?;
+    args.database_ids = crate::cmd::scope::ids(&targets);
     let format = args.output.unwrap_or_else(|| match crate::cmd::default_format(None) {
         crate::cli::Format::Table => PruneFormat::Table,
         _ => PruneFormat::Ndjson,

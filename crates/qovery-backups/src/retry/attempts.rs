@@ -59,7 +59,8 @@ where
     let span = tracing::info_span!(
         "operation",
         operation = operation.name(),
-        database_id = %operation.database_id(),
+        database_id = operation.database_id().map(tracing::field::display),
+        parent_id = operation.parent_id().map(tracing::field::display),
         backup_id = operation.backup_id().map(tracing::field::display),
     );
 
@@ -125,6 +126,6 @@ where
 
 /// Different operations draw different jitter from the same seed.
 fn operation_seed(operation: &Operation) -> u64 {
-    let id = operation.database_id().as_u64_pair();
+    let id = operation.database_id().or(operation.parent_id()).unwrap_or_default().as_u64_pair();
     id.0 ^ id.1.rotate_left(17) ^ operation.name().len() as u64
 }
