@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use clap::Parser as _;
 use futures::StreamExt as _;
 use qovery_backups::{Client, Event, Observer, RetryPolicy, WaitPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, Fleet, Lifecycle, MockConfig, MockServer};
 use uuid::Uuid;
 
-use crate::cli::Format;
+use crate::cli::{Cli, Command, Format};
 use crate::observe::Counters;
 use crate::outcome::{Failure, Outcome};
 use crate::output::BackupWriter;
@@ -81,6 +82,7 @@ pub async fn run(counters: Arc<Counters>) -> Result<Outcome, Failure> {
             )?;
             drop(out);
             create_and_wait(&server).await?;
+            check_an_organization().await?;
             Ok(Outcome::Success)
         }
         Err(problem) => Err(Failure::Other(format!("the demo's own check failed: {problem}"))),
@@ -125,6 +127,49 @@ async fn create_and_wait(server: &MockServer) -> Result<(), Failure> {
         writeln!(out, "  {status:<9} at {:.1}s", elapsed.as_secs_f64())?;
     }
     Ok(())
+}
+
+/// `check --organization ORG --max-age 26h` over a mock fleet, through the command's own code:
+/// the command line is parsed as a user's would be, so the demo shows exactly what it prints.
+/// Its verdicts are the point, so a stale database does not fail the demo.
+async fn check_an_organization() -> Result<(), Failure> {
+    let server = MockServer::start(MockConfig {
+        seed: 2026,
+        databases: 0,
+        fleet: Fleet::sample(),
+        ..MockConfig::default()
+    })
+    .await
+    .map_err(|e| Failure::Other(format!("the embedded mock did not start: {e}")))?;
+    let holds_databases = |org: Uuid| {
+        server
+            .project_ids(org)
+            .into_iter()
+            .flat_map(|p| server.environment_ids(p))
+            .any(|e| !server.environment_database_ids(e).is_empty())
+    };
+    let organization = server.organization_ids().into_iter().find(|org| holds_databases(*org));
+    let Some(organization) = organization else {
+        return Err(Failure::Other("the demo's fleet has no organization with databases".into()));
+    };
+    let organization = organization.to_string();
+    let words = [
+        "qovery-backups",
+        "--api-url",
+        server.base_url(),
+        "--token",
+        server.token(),
+        "check",
+        "--organization",
+        &organization,
+        "--max-age",
+        "26h",
+    ];
+    let cli = Cli::try_parse_from(words)
+        .map_err(|e| Failure::Other(format!("the demo's check did not parse: {e}")))?;
+    let Command::Check(args) = cli.command else { unreachable!("the words above name `check`") };
+    writeln!(io::stdout().lock(), "\ncheck --organization {organization} --max-age 26h")?;
+    super::check::run(&cli.global, args).await.map(|_verdicts_shown| ())
 }
 
 /// Compares what was listed with what the mock holds, database by database.
