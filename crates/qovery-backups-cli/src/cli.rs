@@ -10,7 +10,7 @@ use uuid::Uuid;
 /// The token comes from QOVERY_API_TOKEN (else QOVERY_CLI_ACCESS_TOKEN); prefer the environment
 /// to --token, which other users of the machine can read in the process list.
 #[derive(Debug, Parser)]
-#[command(name = "qovery-backups", version, about, max_term_width = 100)]
+#[command(name = "qovery-backups", version = version_line(), about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -342,4 +342,13 @@ fn parse_positive_duration(text: &str) -> Result<Duration, String> {
         zero if zero.is_zero() => Err("must be longer than zero (write e.g. 30s, 45m, 2h)".to_owned()),
         duration => Ok(duration),
     }
+}
+
+/// `0.1.0 (Qovery API 1.0.4)`: the tool's version and the API version openapi.yaml describes,
+/// which is what the client was generated from.
+fn version_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        format!("{} (Qovery API {})", env!("CARGO_PKG_VERSION"), qovery_backups::api_version())
+    })
 }

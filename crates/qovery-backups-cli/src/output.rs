@@ -192,11 +192,12 @@ impl<W: Write> BackupWriter<W> {
             writeln!(
                 self.out,
                 "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
-                "ID", "CREATED", "NAME", "STATE", "TOOK", "AGE"
+                "ID", "CREATED", "NAME", "STATUS", "TOOK", "AGE"
             )?;
         }
         let status = backup.status.as_ref();
-        let state = status.map(|s| s.state.to_string()).unwrap_or_else(|| "-".to_owned());
+        // The backup's own outcome (what `check` judges by), not the database's deployment state.
+        let state = backup.action_status().map_or_else(|| "-".to_owned(), ToString::to_string);
         let took = status
             .and_then(|s| s.steps.as_ref())
             .and_then(|steps| steps.total_duration_sec)

@@ -80,8 +80,13 @@ async fn list_table_fits_80_columns() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
-        text.contains("ID") && text.contains("CREATED") && text.contains("STATE") && text.contains("AGE")
+        text.contains("ID") && text.contains("CREATED") && text.contains("STATUS") && text.contains("AGE")
     );
+    // The status column is the backup's own outcome, what `check` judges by.
+    let newest = &server.backups(server.database_ids()[0])[0];
+    let outcome = newest.action_status().unwrap().to_string();
+    let row = text.lines().find(|line| line.starts_with(&newest.id.to_string())).unwrap();
+    assert!(row.contains(&outcome), "{outcome} in {row}");
     for line in text.lines() {
         assert!(line.chars().count() <= 80, "{} columns: {line}", line.chars().count());
     }

@@ -89,6 +89,16 @@ pub use stream::ListStream;
 pub use uuid::Uuid;
 pub use wait::{DEFAULT_WAIT_TIMEOUT, Wait, WaitPolicy};
 
+/// The version of Qovery's API that openapi.yaml describes (its `info.version`), as sent in
+/// every request's `api-version` header.
+///
+/// ```
+/// assert!(!qovery_backups::api_version().is_empty());
+/// ```
+pub fn api_version() -> &'static str {
+    <qovery_backups_api::Client as qovery_backups_api::ClientInfo<qovery_backups_api::Limits>>::api_version()
+}
+
 /// The generated low-level crate, re-exported so users need not depend on it separately.
 pub use qovery_backups_api as api;
 /// The README's examples, compiled as doctests so they cannot rot.
