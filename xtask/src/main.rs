@@ -292,3 +292,20 @@ fn report_upstream(ours: &str, file: &str) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::slowest_units;
+
+    #[test]
+    fn slowest_units_reads_cargo_timing_data_slowest_first() {
+        let html = "<script>\nconst UNIT_DATA = [{\"name\":\"ring\",\"version\":\"0.17\",\"target\":\" build-script (run)\",\"duration\":21.0},{\"name\":\"rustls\",\"version\":\"0.23\",\"target\":\"\",\"duration\":53.8}];\nconst CONCURRENCY_DATA = [];\n</script>";
+        let units = slowest_units(html);
+        assert_eq!(units, [(53.8, "rustls".to_owned()), (21.0, "ring build-script (run)".to_owned())]);
+    }
+
+    #[test]
+    fn slowest_units_is_empty_when_the_report_format_changes() {
+        assert!(slowest_units("<html>no data</html>").is_empty());
+    }
+}
