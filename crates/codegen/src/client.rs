@@ -18,7 +18,11 @@ const TYPES_PATH: &str = "crate::types";
 /// crate).
 const INNER_TYPE: &str = "crate::hooks::Limits";
 
-pub(crate) fn generate(spec: &Spec) -> Result<String, SpecError> {
+/// The banner's third line: `build.rs` compares it with the spec it is given when it compiles the
+/// checked-in snapshot instead of regenerating, so a stale snapshot fails the build.
+pub(crate) const DIGEST_PREFIX: &str = "// openapi.yaml digest: ";
+
+pub(crate) fn generate(spec: &Spec, text: &str) -> Result<String, SpecError> {
     let enums = spec.string_enums();
     let openapi = spec_for_progenitor(spec)?.openapi()?;
 
@@ -64,7 +68,8 @@ pub(crate) fn generate(spec: &Spec) -> Result<String, SpecError> {
         types.1.extend(items.items);
     }
 
-    Ok(format!("{BANNER}\n{}", prettyplease::unparse(&file)))
+    let digest = crate::spec_digest(text);
+    Ok(format!("{BANNER}{DIGEST_PREFIX}{digest}\n\n{}", prettyplease::unparse(&file)))
 }
 
 const FIX_PROGENITOR: &str = "check the named schema against progenitor 0.15's limits (one JSON body type per status class, \

@@ -39,12 +39,38 @@ pub struct Artifacts {
 pub fn generate(file: &str, text: &str) -> Result<Artifacts, SpecError> {
     let spec = Spec::parse(file, text)?;
     spec.validate()?;
-    Ok(Artifacts { client: client::generate(&spec)?, schemas: json_schema::generate(&spec) })
+    Ok(Artifacts { client: client::generate(&spec, text)?, schemas: json_schema::generate(&spec) })
 }
 
 /// Validates the spec and generates only the Rust client: what `build.rs` needs.
 pub fn generate_client(file: &str, text: &str) -> Result<String, SpecError> {
     let spec = Spec::parse(file, text)?;
     spec.validate()?;
-    client::generate(&spec)
+    client::generate(&spec, text)
+}
+
+/// The banner line that records which spec a generated client came from:
+/// `// openapi.yaml digest: ` and 16 hex digits.
+pub const DIGEST_LINE_PREFIX: &str = client::DIGEST_PREFIX;
+
+/// The digest of a spec's text recorded in the generated client's banner: FNV-1a, 64 bits, over
+/// the text with every `\r` left out.
+///
+/// It detects a forgotten `cargo xtask codegen`, not tampering, so a small hash that `build.rs`
+/// can compute without any dependency is enough. Carriage returns are skipped so that a checkout
+/// with Windows line endings still matches. `build.rs` of `qovery-backups-api` has its own copy
+/// of these few lines (it must build without this crate); when it regenerates, it checks that
+/// both agree.
+///
+/// ```
+/// assert_eq!(qovery_backups_codegen::spec_digest("a\r\nb"), qovery_backups_codegen::spec_digest("a\nb"));
+/// assert_eq!(qovery_backups_codegen::spec_digest("").len(), 16);
+/// ```
+pub fn spec_digest(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes().filter(|&b| b != b'\r') {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }

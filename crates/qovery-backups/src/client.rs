@@ -336,8 +336,22 @@ impl ClientBuilder {
             // there directly. Over https a proxy sees only a CONNECT tunnel.
             // And with no TLS and no redirects, the platform's trust roots (about 150 files
             // read at start-up) are never needed.
-            http = http.no_proxy().tls_certs_only([]);
+            http = http.no_proxy();
+            #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+            {
+                http = http.tls_certs_only([]);
+            }
+        } else if cfg!(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))) {
+            // Said now rather than as a connection error on the first call.
+            return Err(Error::config(
+                "this build has no TLS, so https URLs cannot be reached: enable the \
+                 `rustls`, `rustls-ring` or `native-tls` feature of qovery-backups",
+            ));
         }
+        // With `rustls-ring` alone, reqwest's rustls has no provider compiled in and uses the
+        // process default. A provider the program installed already is its choice, and is kept.
+        #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = http.build().map_err(|e| Error::config(format!("cannot set up HTTP: {e}")))?;
         let mut limits = qovery_backups_api::Limits::default();
         if let Some(max) = self.max_response_bytes {
