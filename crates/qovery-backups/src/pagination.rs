@@ -17,6 +17,7 @@
 
 use std::collections::HashSet;
 
+use futures::future::Either;
 use futures::stream::{self, StreamExt as _};
 use qovery_backups_api::types::{Backup, BackupPaginatedResponseList};
 use reqwest::StatusCode;
@@ -129,12 +130,11 @@ impl ListRequest {
 
     /// The listing backup by backup, newest first.
     pub fn items(self) -> Items {
-        ListStream::new(self.pages().flat_map(|page| {
-            let backups: Vec<Result<Backup, Error>> = match page {
-                Ok(page) => page.backups.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            stream::iter(backups)
+        // Streams each page's backups where they lie: collecting them into a new
+        // `Vec<Result<Backup, _>>` first would move every backup once more, on every page.
+        ListStream::new(self.pages().flat_map(|page| match page {
+            Ok(page) => Either::Left(stream::iter(page.backups.into_iter().map(Ok))),
+            Err(e) => Either::Right(stream::once(futures::future::ready(Err(e)))),
         }))
     }
 }
