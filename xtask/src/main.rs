@@ -30,7 +30,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n       cargo xtask man [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("dependent-build") => dependent_build(&args[1..]),
+        Some("man") => man(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -135,6 +136,39 @@ fn soak(args: &[String]) -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("the soak failed ({status})")) }
+}
+
+/// Writes the CLI's manual page (`qovery-backups man`, made by clap_mangen from the same
+/// definitions that parse the command line) to `--out`, by default
+/// `$CARGO_TARGET_DIR/man/qovery-backups.1`. Only shells out, like `soak`.
+fn man(args: &[String]) -> Result<(), String> {
+    let out = match args {
+        [] => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+            target.join("man").join("qovery-backups.1")
+        }
+        [flag, path] if flag == "--out" => PathBuf::from(path),
+        _ => return Err(USAGE.to_owned()),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["run", "--quiet", "-p", "qovery-backups-cli", "--", "man"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`qovery-backups man` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    if let Some(dir) = out.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    fs::write(&out, &output.stdout).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!("wrote {} (read it with `man {}`)", out.display(), out.display());
+    Ok(())
 }
 
 /// Builds, clean and in release, a throwaway binary crate that depends on `qovery-backups` (by

@@ -88,12 +88,24 @@ pub enum Command {
     /// The databases of organizations, projects or environments (every organization the token
     /// can see when none is given), with their type, version and mode.
     Databases(DatabasesArgs),
+    /// Print a shell completion script: `qovery-backups completions bash > /etc/bash_completion.d/qovery-backups`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) made from these same definitions; `cargo xtask man` writes it.
+    #[command(hide = true)]
+    Man,
     /// Run the in-memory mock of the API in the foreground.
     #[cfg(feature = "mock")]
     Mock(MockArgs),
     /// List backups from an embedded mock, through faults, and prove nothing was lost.
     #[cfg(feature = "mock")]
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,7 @@ mod databases;
 mod delete;
 #[cfg(feature = "mock")]
 mod demo;
+mod describe;
 mod latest;
 mod list;
 #[cfg(feature = "mock")]
@@ -35,6 +36,8 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Prune(args) => prune::run(global, args).await,
         Command::Check(args) => check::run(global, args).await,
         Command::Databases(args) => databases::run(global, args).await,
+        Command::Completions(args) => describe::completions(args),
+        Command::Man => describe::man(),
         #[cfg(feature = "mock")]
         Command::Mock(args) => mock::run(args).await,
         #[cfg(feature = "mock")]
