@@ -82,11 +82,24 @@ pub struct BackupWriter<W: Write> {
     csv_header_written: bool,
     now: DateTime<Utc>,
     current_database: Option<Uuid>,
+    /// The NAME column's width in a table, from the terminal's width.
+    name_width: usize,
 }
 
-/// Table layout: 36 + 1 + 11 + 1 + 10 + 1 + 10 + 1 + 5 + 1 + 3 = 80 columns.
+/// Table layout: 36 + 1 + 11 + 1 + NAME + 1 + 10 + 1 + 5 + 1 + 3 columns; with the narrowest
+/// NAME, 80 columns, the floor when the terminal's width is unknown.
 const NAME_WIDTH: usize = 10;
 const STATE_WIDTH: usize = 10;
+const COLUMNS_BESIDE_NAME: usize = 80 - NAME_WIDTH;
+
+/// How wide the NAME column may be on a terminal `columns` wide (`None`: not a terminal, or its
+/// width unknown): everything the other columns leave, so a name is clipped only when the
+/// terminal has no room for it, and never narrower than the 80-column layout's.
+pub fn name_width(columns: Option<u16>) -> usize {
+    columns.map_or(NAME_WIDTH, |columns| {
+        usize::from(columns).saturating_sub(COLUMNS_BESIDE_NAME).max(NAME_WIDTH)
+    })
+}
 
 impl<W: Write> BackupWriter<W> {
     /// A writer of `format` to `out`; ages in a table are counted from now.
@@ -99,6 +112,10 @@ impl<W: Write> BackupWriter<W> {
             csv_header_written: false,
             now: Utc::now(),
             current_database: None,
+            name_width: name_width(
+                terminal_size::terminal_size_of(io::stdout())
+                    .map(|(terminal_size::Width(columns), _)| columns),
+            ),
         }
     }
 
@@ -183,6 +200,7 @@ impl<W: Write> BackupWriter<W> {
     }
 
     fn write_table_row(&mut self, database_id: Uuid, backup: &Backup) -> io::Result<()> {
+        let name_width = self.name_width;
         if self.current_database != Some(database_id) {
             if self.current_database.is_some() {
                 writeln!(self.out)?;
@@ -191,7 +209,7 @@ impl<W: Write> BackupWriter<W> {
             writeln!(self.out, "database {database_id}")?;
             writeln!(
                 self.out,
-                "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
+                "{:<36} {:<11} {:<name_width$} {:<STATE_WIDTH$} {:>5} {:>3}",
                 "ID", "CREATED", "NAME", "STATUS", "TOOK", "AGE"
             )?;
         }
@@ -205,12 +223,12 @@ impl<W: Write> BackupWriter<W> {
             .unwrap_or_else(|| "-".to_owned());
         writeln!(
             self.out,
-            "{:<36} {:<11} {:<NAME_WIDTH$} {:<STATE_WIDTH$} {:>5} {:>3}",
+            "{:<36} {:<11} {:<name_width$} {:<STATE_WIDTH$} {:>5} {:>3}",
             backup.id,
             backup.created_at.format("%m-%d %H:%M"),
             // Names come from whoever created the backup: escaped, so none can hide the rest of
             // the row or rewrite the screen.
-            clip(&qovery_backups::printable(&backup.name), NAME_WIDTH),
+            clip(&qovery_backups::printable(&backup.name), name_width),
             clip(&qovery_backups::printable(&state), STATE_WIDTH),
             took,
             age(self.now, backup.created_at),
@@ -266,5 +284,15 @@ mod tests {
         }
         assert_eq!(clip("nightly-2026-11-20", 10), "nightly-2…");
         assert_eq!(clip("short", 10), "short");
+    }
+
+    #[test]
+    fn the_name_column_takes_the_room_a_terminal_has() {
+        assert_eq!(name_width(None), 10, "unknown width: the 80-column layout");
+        assert_eq!(name_width(Some(60)), 10, "never narrower than the 80-column layout");
+        assert_eq!(name_width(Some(80)), 10);
+        assert_eq!(name_width(Some(120)), 50);
+        let name = "nightly-before-the-2026-11-28-migration";
+        assert_eq!(clip(name, name_width(Some(120))), name, "no clipping when there is room");
     }
 }
