@@ -31,7 +31,7 @@ const TIMED_ROUNDS: usize = 7;
 
 async fn list_all(client: &Client, database_ids: &[Uuid]) -> u64 {
     client
-        .list_many(database_ids.iter().copied())
+        .list_many(database_ids)
         .concurrency(CONCURRENCY)
         .items()
         .try_fold(0u64, |n, _| async move { Ok(n + 1) })

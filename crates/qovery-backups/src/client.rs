@@ -1,5 +1,6 @@
 //! The client and its builder.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -86,15 +87,16 @@ impl Client {
     /// # async fn run(client: qovery_backups::Client, ids: Vec<uuid::Uuid>) -> Result<(), qovery_backups::Error> {
     /// use futures::TryStreamExt as _;
     ///
-    /// let mut merged = client.list_many(ids).concurrency(8).items();
-    /// while let Some((database_id, backup)) = merged.try_next().await? {
-    ///     println!("{database_id} {}", backup.name);
+    /// // Ids by reference or by value.
+    /// let mut merged = client.list_many(&ids).concurrency(8).items();
+    /// while let Some(item) = merged.try_next().await? {
+    ///     println!("{} {}", item.database_id, item.backup.name);
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn list_many(&self, database_ids: impl IntoIterator<Item = Uuid>) -> ListMany {
-        ListMany::new(self.clone(), database_ids.into_iter().collect())
+    pub fn list_many(&self, database_ids: impl IntoIterator<Item = impl Borrow<Uuid>>) -> ListMany {
+        ListMany::new(self.clone(), database_ids.into_iter().map(|id| *id.borrow()).collect())
     }
 
     /// The databases in `scopes`, found through the discovery listings, each once.

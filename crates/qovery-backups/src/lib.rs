@@ -71,7 +71,7 @@ pub use client::{
 };
 pub use discovery::{Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
-pub use list_many::{DEFAULT_CONCURRENCY, ListMany, ManyItems};
+pub use list_many::{DEFAULT_CONCURRENCY, DatabaseBackup, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;
 pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};

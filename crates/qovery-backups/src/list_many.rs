@@ -7,7 +7,23 @@ use uuid::Uuid;
 use crate::{Client, ListStream};
 
 /// The stream from [`ListMany::items`]: each backup with its database.
-pub type ManyItems = ListStream<(Uuid, Backup)>;
+pub type ManyItems = ListStream<DatabaseBackup>;
+
+/// A backup and the database it belongs to, as [`ListMany::items`] yields them.
+///
+/// ```
+/// # fn show(item: qovery_backups::DatabaseBackup) {
+/// println!("{}: {}", item.database_id, item.backup.name);
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DatabaseBackup {
+    /// The database the backup belongs to.
+    pub database_id: Uuid,
+    /// The backup.
+    pub backup: Backup,
+}
 
 /// Lists several databases with bounded concurrency. Get one from [`Client::list_many`].
 #[derive(Debug, Clone)]
@@ -49,7 +65,7 @@ impl ListMany {
                 .backups(database_id)
                 .list()
                 .items()
-                .map(move |item| item.map(|backup| (database_id, backup)))
+                .map(move |item| item.map(|backup| DatabaseBackup { database_id, backup }))
         });
         ListStream::new(listings.flatten_unordered(self.concurrency))
     }

@@ -204,10 +204,10 @@ async fn list_many_tags_each_backup_with_its_database() {
     let server = mock(vec![3, 25, 0, 41], FaultPlan::none()).await;
     let ids = server.database_ids();
     let listed: Vec<(Uuid, Uuid)> = client(&server, policy(1))
-        .list_many(ids.clone())
+        .list_many(&ids)
         .concurrency(2)
         .items()
-        .map_ok(|(database_id, backup)| (database_id, backup.id))
+        .map_ok(|item| (item.database_id, item.backup.id))
         .try_collect()
         .await
         .unwrap();

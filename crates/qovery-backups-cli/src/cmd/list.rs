@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use futures::StreamExt as _;
 use futures::stream::BoxStream;
+use futures::{StreamExt as _, TryStreamExt as _};
 use qovery_backups::Backup;
 use uuid::Uuid;
 
@@ -73,7 +73,7 @@ pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -
             if let Some(limit) = args.limit {
                 many = many.max_items_each(limit);
             }
-            many.items().boxed()
+            many.items().map_ok(|item| (item.database_id, item.backup)).boxed()
         } else {
             let (start_after, limit) = (args.start_after, args.limit);
             let sequential = futures::stream::iter(args.database_ids)
