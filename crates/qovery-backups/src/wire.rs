@@ -4,8 +4,6 @@
 //! Nothing here retries or paginates; the retry loop and the listing call these. Server text
 //! kept in an error goes through the [`Redactor`] first.
 
-use std::error::Error as _;
-
 use bytes::Bytes;
 use futures::StreamExt as _;
 use qovery_backups_api::types::{
@@ -209,31 +207,24 @@ pub(crate) fn transport(operation: Operation, source: reqwest::Error) -> Error {
     Error::Transport { operation, kind, attempts: 1, source }
 }
 
+/// `error` and each of its causes, outermost first.
+fn chain<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |&e| e.source())
+}
+
 fn find_cause<'e, E: std::error::Error + 'static>(
     error: &'e (dyn std::error::Error + 'static),
 ) -> Option<&'e E> {
-    let mut cause = Some(error);
-    while let Some(c) = cause {
-        if let Some(found) = c.downcast_ref::<E>() {
-            return Some(found);
-        }
-        cause = c.source();
-    }
-    None
+    chain(error).find_map(|e| e.downcast_ref::<E>())
 }
 
 /// hyper refuses a response head over its limit with a parse error; reqwest reports it as a
 /// failed request, which would otherwise read as a lost connection. hyper exposes no typed
 /// accessor for it, so its (stable) message is what identifies it.
 fn headers_too_large(error: &reqwest::Error) -> bool {
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        if c.to_string().contains("message head is too large") {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
+    chain(error).skip(1).any(|cause| cause.to_string().contains("message head is too large"))
 }
 
 /// Error bodies are small; a proxy's HTML page is not worth reading past this.
