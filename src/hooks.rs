@@ -18,8 +18,8 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 /// ```
 /// use qovery_backups_api::{Client, ClientInfo as _, Limits};
 ///
-/// let client = Client::new("https://api.qovery.com", Limits::default().max_response_bytes(1 << 20));
-/// assert_eq!(client.inner().get_max_response_bytes(), 1 << 20);
+/// let client = Client::new("https://api.qovery.com", Limits::default().with_max_response_bytes(1 << 20));
+/// assert_eq!(client.inner().max_response_bytes(), 1 << 20);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -39,13 +39,13 @@ impl Default for Limits {
 impl Limits {
     /// The most bytes of one answer's body that are read; past it the read fails with
     /// [`ResponseTooLarge`]. At least 1.
-    pub fn max_response_bytes(mut self, max: u64) -> Self {
+    pub fn with_max_response_bytes(mut self, max: u64) -> Self {
         self.max_response_bytes = max.max(1);
         self
     }
 
     /// The bound in force.
-    pub fn get_max_response_bytes(&self) -> u64 {
+    pub fn max_response_bytes(&self) -> u64 {
         self.max_response_bytes
     }
 }

@@ -177,7 +177,7 @@ pub struct ListArgs {
     pub start_after: Option<Uuid>,
     /// At most N backups per database.
     #[arg(long, value_name = "N")]
-    pub limit: Option<u64>,
+    pub limit: Option<usize>,
     /// Databases listed at once (machine formats; a table lists them in turn).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
     pub concurrency: u16,
@@ -240,26 +240,26 @@ pub struct PruneArgs {
     pub scope: ScopeArgs,
     /// Keep the N newest successful backups.
     #[arg(long, value_name = "N")]
-    pub keep_last: Option<u32>,
+    pub keep_last: Option<usize>,
     /// Keep every successful backup less than DURATION older than the newest successful one
     /// (not than now), e.g. 7d.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub keep_within: Option<Duration>,
     /// Keep the newest successful backup of each of the last N UTC hours that have one.
     #[arg(long, value_name = "N")]
-    pub keep_hourly: Option<u32>,
+    pub keep_hourly: Option<usize>,
     /// Keep the newest successful backup of each of the last N UTC days that have one.
     #[arg(long, value_name = "N")]
-    pub keep_daily: Option<u32>,
+    pub keep_daily: Option<usize>,
     /// Keep the newest successful backup of each of the last N ISO weeks that have one.
     #[arg(long, value_name = "N")]
-    pub keep_weekly: Option<u32>,
+    pub keep_weekly: Option<usize>,
     /// Keep the newest successful backup of each of the last N UTC months that have one.
     #[arg(long, value_name = "N")]
-    pub keep_monthly: Option<u32>,
+    pub keep_monthly: Option<usize>,
     /// Keep the newest successful backup of each of the last N UTC years that have one.
     #[arg(long, value_name = "N")]
-    pub keep_yearly: Option<u32>,
+    pub keep_yearly: Option<usize>,
     /// Delete failed and canceled backups too (kept otherwise).
     #[arg(long)]
     pub delete_failed: bool,

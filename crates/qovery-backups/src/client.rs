@@ -35,7 +35,7 @@ pub const BASE_URL_ENV_VAR: &str = "QOVERY_API_URL";
 ///
 /// let client = Client::builder()
 ///     .token(std::env::var("QOVERY_API_TOKEN").unwrap_or_default())
-///     .retry(RetryPolicy::default().max_attempts(5))
+///     .retry(RetryPolicy::default().with_max_attempts(5))
 ///     .timeout(Duration::from_secs(30))
 ///     .build()?;
 /// let database_id = "3c90c3cc-0d44-4b50-8888-8dd25736052a".parse().unwrap();
@@ -164,7 +164,7 @@ impl fmt::Debug for Client {
             .field("token", &"[redacted]")
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
-            .field("max_response_bytes", &self.inner.api.inner().get_max_response_bytes())
+            .field("max_response_bytes", &self.inner.api.inner().max_response_bytes())
             .field("observer", &self.inner.observers)
             .finish()
     }
@@ -180,7 +180,7 @@ impl fmt::Debug for Client {
 ///     .token("qov_example")
 ///     .auth_scheme(AuthScheme::Token)
 ///     .base_url("http://127.0.0.1:8080") // plain HTTP is allowed to loopback only
-///     .retry(RetryPolicy::default().max_attempts(5))
+///     .retry(RetryPolicy::default().with_max_attempts(5))
 ///     .timeout(Duration::from_secs(10))
 ///     .build()?;
 /// assert!(!format!("{client:?}").contains("qov_example"));
@@ -357,7 +357,7 @@ impl ClientBuilder {
         let http = http.build().map_err(|e| Error::config(format!("cannot set up HTTP: {e}")))?;
         let mut limits = qovery_backups_api::Limits::default();
         if let Some(max) = self.max_response_bytes {
-            limits = limits.max_response_bytes(max);
+            limits = limits.with_max_response_bytes(max);
         }
         let base_url = base_url.as_str().trim_end_matches('/').to_owned();
 

@@ -116,7 +116,7 @@ pub enum Error {
         /// The id that came back a second time.
         repeated_id: Uuid,
         /// Pages received before the loop was detected.
-        pages: u64,
+        pages: usize,
     },
     /// The client was configured wrongly (no token, a bad URL, plain HTTP to a remote host).
     #[non_exhaustive]

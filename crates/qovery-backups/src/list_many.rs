@@ -32,7 +32,7 @@ pub struct ListMany {
     client: Client,
     database_ids: Vec<Uuid>,
     concurrency: usize,
-    max_items_each: Option<u64>,
+    max_items_each: Option<usize>,
 }
 
 /// Databases listed at once unless set.
@@ -50,7 +50,7 @@ impl ListMany {
     }
 
     /// Stops each database's listing after this many backups.
-    pub fn max_items_each(mut self, max: u64) -> Self {
+    pub fn max_items_each(mut self, max: usize) -> Self {
         self.max_items_each = Some(max);
         self
     }

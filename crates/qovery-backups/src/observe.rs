@@ -41,7 +41,7 @@ pub enum Event<'a> {
         /// The database listed.
         database_id: Uuid,
         /// 1 for the first page of this listing.
-        number: u64,
+        number: usize,
         /// How many backups the page delivers (after any repeats were dropped).
         backups: usize,
     },

@@ -37,9 +37,9 @@ pub struct BackupPage {
     /// The database listed.
     pub database_id: Uuid,
     /// 1 for the first page of this listing, then 2, 3, …
-    pub number: u64,
+    pub number: usize,
     /// The page size the server reported (0 when it reported none usable).
-    pub page_size: u64,
+    pub page_size: usize,
     /// The backups, newest first.
     pub backups: Vec<Backup>,
 }
@@ -75,8 +75,8 @@ pub struct ListRequest {
     client: Client,
     database_id: Uuid,
     start_after: Option<Uuid>,
-    max_items: Option<u64>,
-    max_pages: Option<u64>,
+    max_items: Option<usize>,
+    max_pages: Option<usize>,
 }
 
 impl ListRequest {
@@ -102,13 +102,13 @@ impl ListRequest {
     }
 
     /// Stops after this many backups.
-    pub fn max_items(mut self, max: u64) -> Self {
+    pub fn max_items(mut self, max: usize) -> Self {
         self.max_items = Some(max);
         self
     }
 
     /// Stops after this many pages.
-    pub fn max_pages(mut self, max: u64) -> Self {
+    pub fn max_pages(mut self, max: usize) -> Self {
         self.max_pages = Some(max);
         self
     }
@@ -194,8 +194,8 @@ struct Cursor {
     next_start: Option<Uuid>,
     /// The `startId` the previous page was asked with, the last anchor to heal from.
     previous_start: Option<Uuid>,
-    delivered: u64,
-    pages: u64,
+    delivered: usize,
+    pages: usize,
     seen: Seen,
     /// The previous page's ids, oldest last: the anchors to heal from, and what a server
     /// repeating itself past the exact limit would send again.
@@ -227,7 +227,7 @@ impl Cursor {
         let Some(last_on_page) = backups.last().map(|b| b.id) else { return Ok(None) };
         // A short page is the last one. A server reporting no usable page size leaves only
         // the empty page as the end.
-        if page_size > 0 && (backups.len() as u64) < page_size {
+        if page_size > 0 && backups.len() < page_size {
             self.finished = true;
         }
         if healed {
@@ -246,7 +246,7 @@ impl Cursor {
             });
         }
         if let Some(max) = self.list.max_items {
-            backups.truncate(usize::try_from(max - self.delivered).unwrap_or(usize::MAX));
+            backups.truncate(max - self.delivered);
         }
 
         // Ids beyond `max_items` were recorded as seen although not delivered; harmless, since
@@ -257,7 +257,7 @@ impl Cursor {
         self.previous_page.truncate(backups.len());
         self.previous_start = self.next_start;
         self.next_start = Some(next_start);
-        self.delivered += backups.len() as u64;
+        self.delivered += backups.len();
         let database_id = self.list.database_id;
         self.list.client.observers().emit(&Event::PageReceived {
             database_id,
@@ -307,10 +307,10 @@ impl Cursor {
 /// The page size as a count. Qovery's spec declares it a `number`; a whole number written as
 /// `20.0` is a count like `20`. A fractional, negative or absurd one is a decode error naming
 /// the field, since the end of the listing depends on it. (`page` is not needed and not read.)
-fn page_size(response: &BackupPaginatedResponseList, operation: Operation) -> Result<u64, Error> {
+fn page_size(response: &BackupPaginatedResponseList, operation: Operation) -> Result<usize, Error> {
     let size = response.page_size;
     if size.is_finite() && size >= 0.0 && size.fract() == 0.0 && size <= u32::MAX as f64 {
-        return Ok(size as u64);
+        return Ok(size as usize);
     }
     Err(Error::Decode {
         operation,

@@ -43,11 +43,11 @@ const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// use qovery_backups::WaitPolicy;
 ///
 /// let policy = WaitPolicy::default()
-///     .timeout(Duration::from_secs(15 * 60))
-///     .initial_interval(Duration::from_secs(2))
-///     .max_interval(Duration::from_secs(20));
-/// assert_eq!(policy.get_timeout(), Duration::from_secs(900));
-/// assert_eq!(WaitPolicy::default().get_timeout(), qovery_backups::DEFAULT_WAIT_TIMEOUT);
+///     .with_timeout(Duration::from_secs(15 * 60))
+///     .with_initial_interval(Duration::from_secs(2))
+///     .with_max_interval(Duration::from_secs(20));
+/// assert_eq!(policy.timeout(), Duration::from_secs(900));
+/// assert_eq!(WaitPolicy::default().timeout(), qovery_backups::DEFAULT_WAIT_TIMEOUT);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitPolicy {
@@ -73,10 +73,10 @@ impl WaitPolicy {
     /// timeout, so that a missing backup is reported as missing, not as a timeout.
     ///
     /// ```
-    /// let policy = qovery_backups::WaitPolicy::default().timeout(std::time::Duration::from_secs(60));
-    /// assert_eq!(policy.get_timeout().as_secs(), 60);
+    /// let policy = qovery_backups::WaitPolicy::default().with_timeout(std::time::Duration::from_secs(60));
+    /// assert_eq!(policy.timeout().as_secs(), 60);
     /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -84,10 +84,10 @@ impl WaitPolicy {
     /// The interval before the first poll (at least 10 ms, at most a day).
     ///
     /// ```
-    /// let policy = qovery_backups::WaitPolicy::default().initial_interval(std::time::Duration::ZERO);
-    /// assert_eq!(policy.get_initial_interval().as_millis(), 10);
+    /// let policy = qovery_backups::WaitPolicy::default().with_initial_interval(std::time::Duration::ZERO);
+    /// assert_eq!(policy.initial_interval().as_millis(), 10);
     /// ```
-    pub fn initial_interval(mut self, interval: Duration) -> Self {
+    pub fn with_initial_interval(mut self, interval: Duration) -> Self {
         self.initial_interval = interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
         self
     }
@@ -96,10 +96,10 @@ impl WaitPolicy {
     /// day).
     ///
     /// ```
-    /// let policy = qovery_backups::WaitPolicy::default().max_interval(std::time::Duration::from_secs(10));
-    /// assert_eq!(policy.get_max_interval().as_secs(), 10);
+    /// let policy = qovery_backups::WaitPolicy::default().with_max_interval(std::time::Duration::from_secs(10));
+    /// assert_eq!(policy.max_interval().as_secs(), 10);
     /// ```
-    pub fn max_interval(mut self, interval: Duration) -> Self {
+    pub fn with_max_interval(mut self, interval: Duration) -> Self {
         self.max_interval = interval;
         self
     }
@@ -107,27 +107,27 @@ impl WaitPolicy {
     /// The overall timeout.
     ///
     /// ```
-    /// assert_eq!(qovery_backups::WaitPolicy::default().get_timeout().as_secs(), 1800);
+    /// assert_eq!(qovery_backups::WaitPolicy::default().timeout().as_secs(), 1800);
     /// ```
-    pub fn get_timeout(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
     /// The interval before the first poll.
     ///
     /// ```
-    /// assert_eq!(qovery_backups::WaitPolicy::default().get_initial_interval().as_secs(), 1);
+    /// assert_eq!(qovery_backups::WaitPolicy::default().initial_interval().as_secs(), 1);
     /// ```
-    pub fn get_initial_interval(&self) -> Duration {
+    pub fn initial_interval(&self) -> Duration {
         self.initial_interval
     }
 
     /// The longest interval between polls.
     ///
     /// ```
-    /// assert_eq!(qovery_backups::WaitPolicy::default().get_max_interval().as_secs(), 30);
+    /// assert_eq!(qovery_backups::WaitPolicy::default().max_interval().as_secs(), 30);
     /// ```
-    pub fn get_max_interval(&self) -> Duration {
+    pub fn max_interval(&self) -> Duration {
         self.max_interval.max(self.initial_interval).min(MAX_INTERVAL)
     }
 }
@@ -164,7 +164,7 @@ enum Target {
 /// use std::time::Duration;
 /// use qovery_backups::{Error, WaitPolicy};
 ///
-/// let policy = WaitPolicy::default().timeout(Duration::from_secs(20 * 60));
+/// let policy = WaitPolicy::default().with_timeout(Duration::from_secs(20 * 60));
 /// match client.backups(database_id).wait(backup_id).policy(policy).await {
 ///     Ok(backup) => println!("{} succeeded", backup.id),
 ///     Err(Error::BackupFailed { backup, .. }) => eprintln!("failed: {:?}", backup.status),
@@ -224,7 +224,7 @@ impl Wait {
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, id: uuid::Uuid) -> Result<(), qovery_backups::Error> {
-    /// let policy = qovery_backups::WaitPolicy::default().max_interval(std::time::Duration::from_secs(10));
+    /// let policy = qovery_backups::WaitPolicy::default().with_max_interval(std::time::Duration::from_secs(10));
     /// let backup = backups.wait(id).policy(policy).await?;
     /// # Ok(())
     /// # }
@@ -243,7 +243,7 @@ impl Wait {
     /// # }
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.policy = self.policy.timeout(timeout);
+        self.policy = self.policy.with_timeout(timeout);
         self
     }
 
@@ -286,10 +286,10 @@ impl Wait {
             }
         };
 
-        let mut interval = policy.get_initial_interval();
+        let mut interval = policy.initial_interval();
         loop {
             let next = Instant::now() + interval;
-            interval = interval.saturating_mul(2).min(policy.get_max_interval());
+            interval = interval.saturating_mul(2).min(policy.max_interval());
             let look = match deadline {
                 Some(deadline) if next >= deadline => {
                     tokio::time::sleep_until(deadline).await;

@@ -61,10 +61,10 @@ async fn backoff_waits_grow_within_full_jitter_bounds() {
         FaultPlan::none().with_probability(1.0).with_kinds([Fault::Status(503)]).with_max_consecutive(100);
     let server = mock(vec![5], always_503).await;
     let policy = RetryPolicy::default()
-        .max_attempts(6)
-        .initial_backoff(Duration::from_secs(1))
-        .max_backoff(Duration::from_secs(4))
-        .jitter_seed(7);
+        .with_max_attempts(6)
+        .with_initial_backoff(Duration::from_secs(1))
+        .with_max_backoff(Duration::from_secs(4))
+        .with_jitter_seed(7);
     list_all(&client(&server, policy), &server).await.unwrap_err();
 
     let waits = gaps(&server);
@@ -99,7 +99,7 @@ async fn retry_after_as_an_http_date_sets_the_wait() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_clamped_to_the_maximum() {
     let server = mock(vec![5], FaultPlan::none().at(1, Fault::RetryAfterSeconds(3600))).await;
-    let policy = policy(3).max_retry_after(Duration::from_secs(10));
+    let policy = policy(3).with_max_retry_after(Duration::from_secs(10));
     list_all(&client(&server, policy), &server).await.unwrap();
     let waits = gaps(&server);
     assert!(waits[0] >= Duration::from_secs(10) && waits[0] < Duration::from_secs(11), "{waits:?}");
@@ -108,7 +108,7 @@ async fn retry_after_is_clamped_to_the_maximum() {
 #[tokio::test(start_paused = true)]
 async fn a_wait_past_the_deadline_fails_at_once_with_retry_after() {
     let server = mock(vec![5], FaultPlan::none().at(1, Fault::RetryAfterSeconds(30))).await;
-    let policy = policy(5).deadline(Duration::from_secs(10));
+    let policy = policy(5).with_deadline(Duration::from_secs(10));
     let started = tokio::time::Instant::now();
     let error = list_all(&client(&server, policy), &server).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1), "failed at once, not after waiting");
@@ -124,7 +124,7 @@ async fn an_empty_budget_stops_retries() {
     let server = mock(vec![5, 5], always_503).await;
     // 7 tokens: one retry (5), then the bucket cannot pay for another.
     let budget = RetryBudget::new(7);
-    let client = client(&server, policy(5).budget(budget.clone()));
+    let client = client(&server, policy(5).with_budget(budget.clone()));
     list_all(&client, &server).await.unwrap_err();
     assert_eq!(server.requests().len(), 2);
     assert_eq!(budget.available(), 2);

@@ -60,7 +60,7 @@ fn run_case(
         })
         .await
         .unwrap();
-        let policy = RetryPolicy::default().max_attempts(MAX_ATTEMPTS).jitter_seed(seed);
+        let policy = RetryPolicy::default().with_max_attempts(MAX_ATTEMPTS).with_jitter_seed(seed);
         let client = client_with_timeout(&server, policy, Duration::from_secs(2));
 
         for database_id in server.database_ids() {

@@ -298,7 +298,7 @@ async fn statuses_that_are_not_final_keep_the_wait_going() {
     for not_final in ["NEVER", "CANCELING", "EXECUTING", "SOMETHING_QOVERY_ADDS_LATER"] {
         let server = mock_with(Lifecycle::default(), FaultPlan::none()).await;
         let database_id = server.add_database_with(daily(3, not_final)).unwrap();
-        let policy_wait = WaitPolicy::default().timeout(Duration::from_secs(120));
+        let policy_wait = WaitPolicy::default().with_timeout(Duration::from_secs(120));
 
         let error = client(&server, policy(3))
             .backups(database_id)
@@ -318,9 +318,9 @@ async fn polls_back_off_from_the_initial_interval_to_the_cap() {
     let server = mock_with(long, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let wait = WaitPolicy::default()
-        .timeout(Duration::from_secs(100))
-        .initial_interval(Duration::from_secs(2))
-        .max_interval(Duration::from_secs(10));
+        .with_timeout(Duration::from_secs(100))
+        .with_initial_interval(Duration::from_secs(2))
+        .with_max_interval(Duration::from_secs(10));
     server.clear_requests();
 
     let _ = client(&server, policy(3)).backups(database_id).create_and_wait("n", "m").policy(wait).await;

@@ -476,7 +476,7 @@ impl Run {
                 return None;
             }
         };
-        let policy = RetryPolicy::default().max_attempts(attempts).jitter_seed(self.seed);
+        let policy = RetryPolicy::default().with_max_attempts(attempts).with_jitter_seed(self.seed);
         let client = self.client(&server, &token, policy)?;
         let _ = writeln!(self.texts, "{client:?}");
         let database_ids = server.database_ids();
@@ -513,7 +513,7 @@ impl Run {
         // followed by cap GET faults, then one clean attempt: cap² + cap + 1 attempts, plus one
         // for a scheduled lost answer.
         let attempts = cap * cap + cap + 2;
-        let policy = RetryPolicy::default().max_attempts(attempts).jitter_seed(self.seed ^ 1);
+        let policy = RetryPolicy::default().with_max_attempts(attempts).with_jitter_seed(self.seed ^ 1);
         let client = self.client(&setup.server, &setup.token, policy)?;
         let kinds = random_kinds(rng, &mutation_kinds());
         let probability = rng.float(0.1, 0.5);
@@ -876,7 +876,7 @@ impl Run {
 
         // A backup that does not exist, with terminal escapes in the 404's detail (`escape`):
         // `note_error` checks they do not reach the message.
-        let policy = RetryPolicy::default().max_attempts(2).jitter_seed(self.seed);
+        let policy = RetryPolicy::default().with_max_attempts(2).with_jitter_seed(self.seed);
         if let Some(client) = self.client(&server, &token, policy) {
             server.set_faults(FaultPlan::new().with_probability(1.0).with_kinds([Fault::Escape]));
             let unknown = Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
@@ -893,7 +893,7 @@ impl Run {
 
         // A proxy that echoes the request, `Authorization` included, in a 400's detail.
         server.set_faults(FaultPlan::new().with_probability(1.0).with_kinds([Fault::Echo]));
-        if let Some(client) = self.client(&server, &token, RetryPolicy::default().max_attempts(2)) {
+        if let Some(client) = self.client(&server, &token, RetryPolicy::default().with_max_attempts(2)) {
             match client.backups(database_id).list().items().try_collect::<Vec<_>>().await {
                 Ok(_) => self.fail("a listing answered 400 with an echo of the request succeeded".into()),
                 Err(e) if e.status().is_some_and(|s| s.as_u16() == 400) => self.note_error(&e),

@@ -79,7 +79,7 @@ struct Findings {
     /// then "no success seen" means stale, not missing.
     stopped_at_window: bool,
     /// Backups looked at.
-    looked_at: u64,
+    looked_at: usize,
 }
 
 /// Reads newest first until the first successful backup, or until a page reaches backups older
@@ -93,7 +93,7 @@ async fn look(
     let mut pages = client.backups(database_id).list().pages();
     let mut findings = Findings { newest_success: None, stopped_at_window: false, looked_at: 0 };
     while let Some(page) = pages.try_next().await? {
-        findings.looked_at += page.backups.len() as u64;
+        findings.looked_at += page.backups.len();
         let reached_the_edge = page.backups.iter().any(|b| b.created_at < oldest_fresh);
         // The page is already here: its first success, even an old one, says how stale.
         if let Some(success) = page.backups.into_iter().find(Backup::is_successful) {

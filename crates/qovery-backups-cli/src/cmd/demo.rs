@@ -46,7 +46,7 @@ pub async fn run(counters: Arc<Counters>) -> Result<Outcome, Failure> {
     let client = Client::builder()
         .token(server.token())
         .base_url(server.base_url())
-        .retry(RetryPolicy::default().max_attempts(4).initial_backoff(Duration::from_millis(100)))
+        .retry(RetryPolicy::default().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100)))
         .observer(counters.clone())
         .build()?;
 
@@ -115,9 +115,9 @@ async fn create_and_wait(server: &MockServer) -> Result<(), Failure> {
         .build()?;
     let database_id = server.database_ids()[0];
     let policy = WaitPolicy::default()
-        .timeout(Duration::from_secs(10))
-        .initial_interval(Duration::from_millis(100))
-        .max_interval(Duration::from_millis(200));
+        .with_timeout(Duration::from_secs(10))
+        .with_initial_interval(Duration::from_millis(100))
+        .with_max_interval(Duration::from_millis(200));
     let backup = client.backups(database_id).create_and_wait("demo", "create --wait").policy(policy).await?;
 
     let mut out = io::stdout().lock();

@@ -66,7 +66,9 @@ pub fn client(global: &Global) -> Result<Client, Failure> {
 pub fn client_builder(global: &Global) -> ClientBuilder {
     let mut builder = Client::builder()
         .retry(
-            RetryPolicy::default().max_attempts(global.max_attempts).initial_backoff(global.initial_backoff),
+            RetryPolicy::default()
+                .with_max_attempts(global.max_attempts)
+                .with_initial_backoff(global.initial_backoff),
         )
         .timeout(global.timeout);
     if let Some(token) = &global.token {

@@ -25,7 +25,7 @@ pub async fn run(global: &Global, args: WaitArgs) -> Result<Outcome, Failure> {
 
 /// The SDK's wait policy for the command line's flags. The cap on the interval stays the SDK's.
 pub fn policy(args: &WaitingArgs) -> WaitPolicy {
-    WaitPolicy::default().timeout(args.wait_timeout).initial_interval(args.poll_interval)
+    WaitPolicy::default().with_timeout(args.wait_timeout).with_initial_interval(args.poll_interval)
 }
 
 /// Runs `wait`, then prints the backup as last seen whenever one was seen (success, failure,

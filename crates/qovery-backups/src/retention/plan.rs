@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::num::NonZeroU32;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike as _, IsoWeek, NaiveDate, TimeDelta, Timelike as _, Utc};
@@ -127,8 +127,8 @@ pub fn plan(policy: &RetentionPolicy, backups: &[Backup]) -> Plan {
 }
 
 /// How many a counting rule allows; an absent rule allows none.
-fn count(rule: Option<NonZeroU32>) -> usize {
-    rule.map_or(0, |count| usize::try_from(count.get()).unwrap_or(usize::MAX))
+fn count(rule: Option<NonZeroUsize>) -> usize {
+    rule.map_or(0, NonZeroUsize::get)
 }
 
 /// What a policy decided for a listing: every backup, newest first, with its [`Decision`].

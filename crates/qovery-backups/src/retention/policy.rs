@@ -1,7 +1,7 @@
 //! The retention rules, and the checks that stop a policy from meaning something unintended.
 
 use std::fmt;
-use std::num::NonZeroU32;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 /// Which backups to keep, as restic's `forget` says it.
@@ -40,12 +40,12 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionPolicy {
-    pub(super) last: Option<NonZeroU32>,
-    pub(super) hourly: Option<NonZeroU32>,
-    pub(super) daily: Option<NonZeroU32>,
-    pub(super) weekly: Option<NonZeroU32>,
-    pub(super) monthly: Option<NonZeroU32>,
-    pub(super) yearly: Option<NonZeroU32>,
+    pub(super) last: Option<NonZeroUsize>,
+    pub(super) hourly: Option<NonZeroUsize>,
+    pub(super) daily: Option<NonZeroUsize>,
+    pub(super) weekly: Option<NonZeroUsize>,
+    pub(super) monthly: Option<NonZeroUsize>,
+    pub(super) yearly: Option<NonZeroUsize>,
     pub(super) within: Option<Duration>,
     pub(super) delete_failed: bool,
 }
@@ -71,7 +71,7 @@ impl RetentionPolicy {
     /// assert_eq!(policy.keep_count(KeepRule::Last), Some(5));
     /// assert_eq!(policy.keep_count(KeepRule::Daily), None);
     /// ```
-    pub fn keep_count(&self, rule: KeepRule) -> Option<u32> {
+    pub fn keep_count(&self, rule: KeepRule) -> Option<usize> {
         let count = match rule {
             KeepRule::Last => self.last,
             KeepRule::Hourly => self.hourly,
@@ -81,7 +81,7 @@ impl RetentionPolicy {
             KeepRule::Yearly => self.yearly,
             KeepRule::Within => None,
         };
-        count.map(NonZeroU32::get)
+        count.map(NonZeroUsize::get)
     }
 
     /// The `keep-within` duration, if the policy has that rule.
@@ -139,12 +139,12 @@ impl fmt::Display for RetentionPolicy {
 #[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until built"]
 pub struct RetentionPolicyBuilder {
-    last: Option<u32>,
-    hourly: Option<u32>,
-    daily: Option<u32>,
-    weekly: Option<u32>,
-    monthly: Option<u32>,
-    yearly: Option<u32>,
+    last: Option<usize>,
+    hourly: Option<usize>,
+    daily: Option<usize>,
+    weekly: Option<usize>,
+    monthly: Option<usize>,
+    yearly: Option<usize>,
     within: Option<Duration>,
     delete_failed: bool,
 }
@@ -156,7 +156,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_last(3).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_last(mut self, count: u32) -> Self {
+    pub fn keep_last(mut self, count: usize) -> Self {
         self.last = Some(count);
         self
     }
@@ -167,7 +167,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_hourly(24).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_hourly(mut self, count: u32) -> Self {
+    pub fn keep_hourly(mut self, count: usize) -> Self {
         self.hourly = Some(count);
         self
     }
@@ -178,7 +178,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_daily(7).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_daily(mut self, count: u32) -> Self {
+    pub fn keep_daily(mut self, count: usize) -> Self {
         self.daily = Some(count);
         self
     }
@@ -189,7 +189,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_weekly(4).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_weekly(mut self, count: u32) -> Self {
+    pub fn keep_weekly(mut self, count: usize) -> Self {
         self.weekly = Some(count);
         self
     }
@@ -200,7 +200,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_monthly(12).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_monthly(mut self, count: u32) -> Self {
+    pub fn keep_monthly(mut self, count: usize) -> Self {
         self.monthly = Some(count);
         self
     }
@@ -211,7 +211,7 @@ impl RetentionPolicyBuilder {
     /// let policy = qovery_backups::RetentionPolicy::builder().keep_yearly(5).build().unwrap();
     /// # let _ = policy;
     /// ```
-    pub fn keep_yearly(mut self, count: u32) -> Self {
+    pub fn keep_yearly(mut self, count: usize) -> Self {
         self.yearly = Some(count);
         self
     }
@@ -256,9 +256,9 @@ impl RetentionPolicyBuilder {
     /// assert_eq!(refused, Err(PolicyError::NoKeepRule));
     /// ```
     pub fn build(self) -> Result<RetentionPolicy, PolicyError> {
-        let counted = |rule: KeepRule, count: Option<u32>| match count {
+        let counted = |rule: KeepRule, count: Option<usize>| match count {
             None => Ok(None),
-            Some(count) => NonZeroU32::new(count).map(Some).ok_or(PolicyError::ZeroCount { rule }),
+            Some(count) => NonZeroUsize::new(count).map(Some).ok_or(PolicyError::ZeroCount { rule }),
         };
         let policy = RetentionPolicy {
             last: counted(KeepRule::Last, self.last)?,

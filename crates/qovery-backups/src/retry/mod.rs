@@ -31,12 +31,13 @@ pub(crate) use classify::is_transient;
 /// use qovery_backups::{RetryBudget, RetryPolicy};
 ///
 /// let policy = RetryPolicy::default()
-///     .max_attempts(5)
-///     .initial_backoff(Duration::from_millis(200))
-///     .max_backoff(Duration::from_secs(10))
-///     .deadline(Duration::from_secs(60))
-///     .budget(RetryBudget::default());
-/// assert_eq!(policy.get_max_attempts(), 5);
+///     .with_max_attempts(5)
+///     .with_initial_backoff(Duration::from_millis(200))
+///     .with_max_backoff(Duration::from_secs(10))
+///     .with_deadline(Duration::from_secs(60))
+///     .with_budget(RetryBudget::default());
+/// assert_eq!(policy.max_attempts(), 5);
+/// assert_eq!(policy.deadline(), Some(Duration::from_secs(60)));
 /// ```
 #[derive(Clone)]
 pub struct RetryPolicy {
@@ -81,57 +82,87 @@ impl fmt::Debug for RetryPolicy {
 impl RetryPolicy {
     /// A single attempt, never retried.
     pub fn never() -> Self {
-        RetryPolicy::default().max_attempts(1)
+        RetryPolicy::default().with_max_attempts(1)
     }
 
     /// Attempts in all, the first included (at least 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// The cap on the first retry's wait; it doubles for each later retry. Zero means retries
     /// follow at once (a `Retry-After` from the server is still honoured).
-    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, wait: Duration) -> Self {
         self.initial_backoff = wait;
         self
     }
 
     /// The cap on any backoff wait.
-    pub fn max_backoff(mut self, wait: Duration) -> Self {
+    pub fn with_max_backoff(mut self, wait: Duration) -> Self {
         self.max_backoff = wait;
         self
     }
 
     /// The longest `Retry-After` honoured; longer requests are shortened to this.
-    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = wait;
         self
     }
 
     /// Time allowed for one operation, retries and waits included. No attempt starts after it,
     /// and a wait that would end past it fails the operation at once with the last error.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
     }
 
     /// Seeds the jitter so that waits are reproducible (tests, simulations).
-    pub fn jitter_seed(mut self, seed: u64) -> Self {
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = Some(seed);
         self
     }
 
     /// Draws every retry from a budget shared with other clients or streams, so that a failing
     /// API is not hammered: when the budget is empty, errors are returned instead of retried.
-    pub fn budget(mut self, budget: RetryBudget) -> Self {
+    pub fn with_budget(mut self, budget: RetryBudget) -> Self {
         self.budget = Some(budget);
         self
     }
 
-    /// Attempts in all.
-    pub fn get_max_attempts(&self) -> u32 {
+    /// Attempts in all, the first included.
+    pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The cap on the first retry's wait.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The cap on any backoff wait.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// The time allowed for one operation, retries included, if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
+
+    /// The seed of the jitter, if one was set.
+    pub fn jitter_seed(&self) -> Option<u64> {
+        self.jitter_seed
+    }
+
+    /// The shared retry budget, if any.
+    pub fn budget(&self) -> Option<&RetryBudget> {
+        self.budget.as_ref()
     }
 
     pub(crate) fn backoff(&self, operation_seed: u64) -> FullJitter {

@@ -20,7 +20,7 @@ pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockSe
 
 /// A retry policy whose jitter is seeded, so waits are reproducible.
 pub fn policy(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy::default().max_attempts(max_attempts).jitter_seed(42)
+    RetryPolicy::default().with_max_attempts(max_attempts).with_jitter_seed(42)
 }
 
 pub fn client(server: &MockServer, policy: RetryPolicy) -> Client {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::support::backup;
 
 /// A builder method that sets a counting rule.
-type SetCount = fn(RetentionPolicyBuilder, u32) -> RetentionPolicyBuilder;
+type SetCount = fn(RetentionPolicyBuilder, usize) -> RetentionPolicyBuilder;
 
 /// The displayed period (`daily 2026-11-27`) a time falls in.
 type PeriodLabel = fn(DateTime<Utc>) -> String;
@@ -22,12 +22,12 @@ type PeriodLabel = fn(DateTime<Utc>) -> String;
 /// The rules a policy may have, as (count or duration) values; `None` leaves the rule out.
 #[derive(Debug, Clone, Default)]
 struct Rules {
-    last: Option<u32>,
-    hourly: Option<u32>,
-    daily: Option<u32>,
-    weekly: Option<u32>,
-    monthly: Option<u32>,
-    yearly: Option<u32>,
+    last: Option<usize>,
+    hourly: Option<usize>,
+    daily: Option<usize>,
+    weekly: Option<usize>,
+    monthly: Option<usize>,
+    yearly: Option<usize>,
     within_secs: Option<u64>,
     delete_failed: bool,
 }
@@ -35,7 +35,7 @@ struct Rules {
 impl Rules {
     fn builder(&self) -> RetentionPolicyBuilder {
         let mut builder = RetentionPolicy::builder().delete_failed(self.delete_failed);
-        let setters: [(Option<u32>, SetCount); 6] = [
+        let setters: [(Option<usize>, SetCount); 6] = [
             (self.last, RetentionPolicyBuilder::keep_last),
             (self.hourly, RetentionPolicyBuilder::keep_hourly),
             (self.daily, RetentionPolicyBuilder::keep_daily),
@@ -66,8 +66,8 @@ impl Rules {
     }
 }
 
-fn count() -> impl Strategy<Value = Option<u32>> {
-    prop::option::weighted(0.4, 1u32..6)
+fn count() -> impl Strategy<Value = Option<usize>> {
+    prop::option::weighted(0.4, 1usize..6)
 }
 
 fn rules() -> impl Strategy<Value = Rules> {
@@ -144,10 +144,10 @@ fn oracle(rules: &Rules, backups: &[Backup]) -> BTreeMap<Uuid, BTreeSet<String>>
         expected.get_mut(&id).unwrap().insert(reason);
     };
     name(newest.id, "newest successful".to_owned());
-    for (rank, b) in (1..).zip(successful.iter().take(rules.last.unwrap_or(0) as usize)) {
+    for (rank, b) in (1..).zip(successful.iter().take(rules.last.unwrap_or(0))) {
         name(b.id, format!("last {rank}"));
     }
-    let periods: [(Option<u32>, PeriodLabel); 5] = [
+    let periods: [(Option<usize>, PeriodLabel); 5] = [
         (rules.hourly, |t| format!("hourly {}", t.format("%Y-%m-%dT%H"))),
         (rules.daily, |t| format!("daily {}", t.format("%Y-%m-%d"))),
         (rules.weekly, |t| format!("weekly {}-W{:02}", t.iso_week().year(), t.iso_week().week())),
@@ -165,7 +165,7 @@ fn oracle(rules: &Rules, backups: &[Backup]) -> BTreeMap<Uuid, BTreeSet<String>>
                 *entry = b;
             }
         }
-        for (period, b) in newest_of.into_iter().rev().take(count as usize) {
+        for (period, b) in newest_of.into_iter().rev().take(count) {
             name(b.id, period);
         }
     }
