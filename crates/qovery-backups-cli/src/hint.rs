@@ -2,7 +2,7 @@
 //! variables it reads. The SDK's own [`qovery_backups::Error::hint`] is used where the command
 //! line has nothing more specific to say.
 
-use qovery_backups::{Error, Operation};
+use qovery_backups::{ConfigProblem, Error, Operation};
 
 /// The hint line for `error`, if any.
 pub fn for_error(error: &Error) -> Option<String> {
@@ -13,8 +13,8 @@ pub fn for_error(error: &Error) -> Option<String> {
                 .to_owned(),
         );
     }
-    if let Error::Config { message, .. } = error {
-        return config_hint(message);
+    if let Some(problem) = error.config_problem() {
+        return config_hint(problem);
     }
     if let (Some(resume), Some(Operation::List { database_id, .. })) =
         (error.resume_after(), error.operation())
@@ -31,17 +31,27 @@ pub fn for_error(error: &Error) -> Option<String> {
     error.hint().map(Into::into)
 }
 
-fn config_hint(message: &str) -> Option<String> {
-    if message.contains("no API token") {
-        Some("set QOVERY_API_TOKEN (or QOVERY_CLI_ACCESS_TOKEN) to an organization API token from the Qovery console".into())
-    } else if message.contains("in clear") {
-        Some(
+/// The flag or variable to change, for each setting the SDK can refuse. The SDK's own wording
+/// names its builder methods, which mean nothing on a command line.
+fn config_hint(problem: ConfigProblem) -> Option<String> {
+    let hint = match problem {
+        ConfigProblem::MissingToken => {
+            "set QOVERY_API_TOKEN (or QOVERY_CLI_ACCESS_TOKEN) to an organization API token from the Qovery console"
+        }
+        ConfigProblem::MalformedToken => {
+            "copy the token again, without line breaks or spaces, into QOVERY_API_TOKEN"
+        }
+        ConfigProblem::InsecureHttp => {
             "use an https:// URL for --api-url (QOVERY_API_URL); plain http is allowed to this machine only"
-                .into(),
-        )
-    } else if message.contains("timeout is zero") {
-        Some("give --timeout a duration longer than zero, e.g. 30s".into())
-    } else {
-        None
-    }
+        }
+        ConfigProblem::BaseUrl => {
+            "give --api-url (QOVERY_API_URL) as https://host[:port][/path], e.g. https://api.qovery.com"
+        }
+        ConfigProblem::ZeroTimeout => "give --timeout a duration longer than zero, e.g. 30s",
+        ConfigProblem::NoTls => {
+            "install a build with TLS (the default features), or use a plain http:// URL to this machine"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
 }

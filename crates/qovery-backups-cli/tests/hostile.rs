@@ -143,6 +143,27 @@ fn zero_durations_are_usage_errors_naming_the_option() {
     assert!(String::from_utf8_lossy(&max_age.stderr).contains("--max-age"), "{:?}", max_age);
 }
 
+#[test]
+fn each_refused_setting_gets_a_hint_naming_what_to_change_here() {
+    let id = Uuid::nil().to_string();
+    let cases = [
+        ("http://10.0.0.8", "--api-url", "in clear"),
+        ("https://admin:pw@api.example.com", "--api-url", "user name or password"),
+        ("api.example.com", "--api-url", "not a URL"),
+        ("http://127.0.0.1:9", "--timeout", "timeout is zero"),
+    ];
+    for (url, flag, what) in cases {
+        let extra: &[&str] = if flag == "--timeout" { &["--timeout", "0s"] } else { &[] };
+        let output = run_against(url, &[&["list", &id][..], extra].concat());
+        let text = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(output.status.code(), Some(2), "{url}: {text}");
+        assert_eq!(lines.len(), 2, "the refusal, then its hint: {text}");
+        assert!(lines[0].contains(what), "{url}: {text}");
+        assert!(lines[1].starts_with("hint: ") && lines[1].contains(flag), "{url}: {text}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn names_with_escape_sequences_are_shown_escaped_in_a_table_and_exact_in_ndjson() {
     let server = mock(vec![5], FaultPlan::none().at(1, Fault::Escape).at(2, Fault::Escape)).await;

@@ -15,7 +15,7 @@ use crate::auth::{AuthScheme, authorization};
 use crate::observe::{Observer, Observers};
 use crate::redact::Redactor;
 use crate::wire::Wire;
-use crate::{Backups, Error, ListMany, RetryPolicy, retry};
+use crate::{Backups, ConfigProblem, Error, ListMany, RetryPolicy, retry};
 
 /// Qovery's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
@@ -304,12 +304,15 @@ impl ClientBuilder {
         let token = self.token.filter(|t| !t.expose_secret().trim().is_empty()).ok_or_else(|| {
             // Said in the terms the caller used: the builder, or the environment.
             if self.token_from_env {
-                Error::config(format!(
-                    "no API token: {} and {} are unset or empty",
-                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
-                ))
+                Error::config(
+                    ConfigProblem::MissingToken,
+                    format!(
+                        "no API token: {} and {} are unset or empty",
+                        TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
+                    ),
+                )
             } else {
-                Error::config("no API token was given (ClientBuilder::token)")
+                Error::config(ConfigProblem::MissingToken, "no API token was given (ClientBuilder::token)")
             }
         })?;
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
@@ -317,6 +320,7 @@ impl ClientBuilder {
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(Error::config(
+                ConfigProblem::ZeroTimeout,
                 "the per-attempt timeout is zero, so every attempt would time out at once",
             ));
         }
@@ -346,6 +350,7 @@ impl ClientBuilder {
         } else if cfg!(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))) {
             // Said now rather than as a connection error on the first call.
             return Err(Error::config(
+                ConfigProblem::NoTls,
                 "this build has no TLS, so https URLs cannot be reached: enable the \
                  `rustls`, `rustls-ring` or `native-tls` feature of qovery-backups",
             ));
@@ -354,7 +359,9 @@ impl ClientBuilder {
         // process default. A provider the program installed already is its choice, and is kept.
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = http.build().map_err(|e| Error::config(format!("cannot set up HTTP: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| Error::config(ConfigProblem::Other, format!("cannot set up HTTP: {e}")))?;
         let mut limits = qovery_backups_api::Limits::default();
         if let Some(max) = self.max_response_bytes {
             limits = limits.with_max_response_bytes(max);
@@ -378,16 +385,21 @@ impl ClientBuilder {
 /// could hold a password.
 fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::Url, Error> {
     let url = reqwest::Url::parse(base_url).map_err(|e| {
-        Error::config(format!("the base URL is not a URL ({e}); it looks like {DEFAULT_BASE_URL}"))
+        Error::config(
+            ConfigProblem::BaseUrl,
+            format!("the base URL is not a URL ({e}); it looks like {DEFAULT_BASE_URL}"),
+        )
     })?;
     if !url.username().is_empty() || url.password().is_some() {
         // reqwest would send these as `Authorization: Basic`, replacing the token.
         return Err(Error::config(
+            ConfigProblem::BaseUrl,
             "the base URL holds a user name or password, which would replace the token; remove them",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(
+            ConfigProblem::BaseUrl,
             "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths; remove it",
         ));
     }
@@ -395,11 +407,17 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::
     match url.scheme() {
         "https" => Ok(url),
         "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
-        "http" => Err(Error::config(format!(
-            "refusing to send the token in clear over http:// to {host}: use https, or allow plain HTTP \
+        "http" => Err(Error::config(
+            ConfigProblem::InsecureHttp,
+            format!(
+                "refusing to send the token in clear over http:// to {host}: use https, or allow plain HTTP \
              explicitly (ClientBuilder::allow_insecure_http)"
-        ))),
-        other => Err(Error::config(format!("the base URL has scheme `{other}`; use https"))),
+            ),
+        )),
+        other => Err(Error::config(
+            ConfigProblem::BaseUrl,
+            format!("the base URL has scheme `{other}`; use https"),
+        )),
     }
 }
 
@@ -455,5 +473,24 @@ mod tests {
         let error = Client::builder().build().unwrap_err();
         assert!(error.to_string().contains("ClientBuilder::token"), "{error}");
         assert!(!error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
+    }
+
+    #[test]
+    fn every_refusal_names_the_setting_it_is_about() {
+        let token = "qov_0123456789";
+        let problem = |builder: ClientBuilder| builder.build().unwrap_err().config_problem();
+        let cases = [
+            (Client::builder(), ConfigProblem::MissingToken),
+            (Client::builder().token("   "), ConfigProblem::MissingToken),
+            (Client::builder().token("qov_0123\n456789"), ConfigProblem::MalformedToken),
+            (Client::builder().token(token).base_url("not a url"), ConfigProblem::BaseUrl),
+            (Client::builder().token(token).base_url("https://u:p@api.qovery.com"), ConfigProblem::BaseUrl),
+            (Client::builder().token(token).base_url("ftp://api.qovery.com"), ConfigProblem::BaseUrl),
+            (Client::builder().token(token).base_url("http://10.0.0.8"), ConfigProblem::InsecureHttp),
+            (Client::builder().token(token).timeout(Duration::ZERO), ConfigProblem::ZeroTimeout),
+        ];
+        for (builder, expected) in cases {
+            assert_eq!(problem(builder), Some(expected));
+        }
     }
 }

@@ -121,7 +121,9 @@ pub enum Error {
     /// The client was configured wrongly (no token, a bad URL, plain HTTP to a remote host).
     #[non_exhaustive]
     Config {
-        /// What is wrong.
+        /// Which setting is wrong, for code that reacts without reading the message.
+        problem: ConfigProblem,
+        /// What is wrong, in words.
         message: String,
     },
     /// A backup waited on ([`Backups::wait`](crate::Backups::wait)) ended `ERROR` or `CANCELED`.
@@ -178,6 +180,36 @@ pub enum TransportKind {
     Other,
 }
 
+/// Which setting an [`Error::Config`] is about, so that a program can say what to change in its
+/// own terms (a command line names its flag, a service its configuration key) without matching
+/// the message's words.
+///
+/// ```
+/// use qovery_backups::{Client, ConfigProblem};
+///
+/// let error = Client::builder().token("").build().unwrap_err();
+/// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// No token, or an empty one.
+    MissingToken,
+    /// The token holds characters that cannot go in an HTTP header.
+    MalformedToken,
+    /// The base URL is not a URL, holds credentials, a query or a fragment, or has a scheme
+    /// other than https/http.
+    BaseUrl,
+    /// A plain `http://` base URL to another machine, which would carry the token in clear.
+    InsecureHttp,
+    /// A per-attempt timeout of zero.
+    ZeroTimeout,
+    /// An https base URL in a build without any TLS feature.
+    NoTls,
+    /// Anything else: the HTTP client could not be set up, a request could not be built.
+    Other,
+}
+
 /// The longest body excerpt an error keeps.
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
@@ -207,12 +239,30 @@ impl Error {
     /// Makes an [`Error::Config`], for tests of code that handles this crate's errors.
     ///
     /// ```
-    /// let error = qovery_backups::Error::config("no API token");
+    /// use qovery_backups::{ConfigProblem, Error};
+    ///
+    /// let error = Error::config(ConfigProblem::MissingToken, "no API token");
     /// assert!(error.is_config());
+    /// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
     /// assert_eq!(error.to_string(), "invalid client configuration: no API token");
     /// ```
-    pub fn config(message: impl Into<String>) -> Error {
-        Error::Config { message: message.into() }
+    pub fn config(problem: ConfigProblem, message: impl Into<String>) -> Error {
+        Error::Config { problem, message: message.into() }
+    }
+
+    /// Which setting a configuration error is about; `None` for every other error.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, ConfigProblem};
+    ///
+    /// let error = Client::builder().token("t0k3n-long-enough").base_url("http://api.example.com").build().unwrap_err();
+    /// assert_eq!(error.config_problem(), Some(ConfigProblem::InsecureHttp));
+    /// ```
+    pub fn config_problem(&self) -> Option<ConfigProblem> {
+        match self {
+            Error::Config { problem, .. } => Some(*problem),
+            _ => None,
+        }
     }
 
     /// Whether trying again can succeed: connection failures, timeouts, truncated or
@@ -237,7 +287,7 @@ impl Error {
     ///
     /// let error = Error::api(Operation::Create { database_id: uuid::Uuid::nil() }, StatusCode::NOT_FOUND);
     /// assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
-    /// assert_eq!(Error::config("x").status(), None);
+    /// assert_eq!(Error::config(qovery_backups::ConfigProblem::Other, "x").status(), None);
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -249,7 +299,8 @@ impl Error {
     /// How long the server asked to wait before trying again (`Retry-After`).
     ///
     /// ```
-    /// assert_eq!(qovery_backups::Error::config("x").retry_after(), None);
+    /// use qovery_backups::{ConfigProblem, Error};
+    /// assert_eq!(Error::config(ConfigProblem::Other, "x").retry_after(), None);
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -308,7 +359,8 @@ impl Error {
     /// Whether an attempt timed out.
     ///
     /// ```
-    /// assert!(!qovery_backups::Error::config("x").is_timeout());
+    /// use qovery_backups::{ConfigProblem, Error};
+    /// assert!(!Error::config(ConfigProblem::Other, "x").is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
@@ -317,7 +369,8 @@ impl Error {
     /// Whether the answer could not be decoded.
     ///
     /// ```
-    /// assert!(!qovery_backups::Error::config("x").is_decode());
+    /// use qovery_backups::{ConfigProblem, Error};
+    /// assert!(!Error::config(ConfigProblem::Other, "x").is_decode());
     /// ```
     pub fn is_decode(&self) -> bool {
         matches!(self, Error::Decode { .. })
@@ -326,7 +379,8 @@ impl Error {
     /// Whether the client's configuration is at fault (no token, a bad base URL).
     ///
     /// ```
-    /// assert!(qovery_backups::Error::config("no API token").is_config());
+    /// use qovery_backups::{ConfigProblem, Error};
+    /// assert!(Error::config(ConfigProblem::MissingToken, "no API token").is_config());
     /// ```
     pub fn is_config(&self) -> bool {
         matches!(self, Error::Config { .. })
@@ -388,7 +442,8 @@ impl Error {
     /// How many attempts the failed operation made (0 when none was possible).
     ///
     /// ```
-    /// assert_eq!(qovery_backups::Error::config("x").attempts(), 0);
+    /// use qovery_backups::{ConfigProblem, Error};
+    /// assert_eq!(Error::config(ConfigProblem::Other, "x").attempts(), 0);
     /// ```
     pub fn attempts(&self) -> u32 {
         match self {
@@ -555,7 +610,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: the API sent backup {repeated_id} again after {pages} pages, so the listing stopped"
             ),
-            Error::Config { message } => write!(f, "invalid client configuration: {message}"),
+            Error::Config { message, .. } => write!(f, "invalid client configuration: {message}"),
             Error::BackupFailed { database_id, backup } => {
                 write!(f, "backup {} of database {database_id} ended {}", backup.id, Status(backup))
             }

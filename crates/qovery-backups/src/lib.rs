@@ -70,7 +70,7 @@ pub use client::{
     BASE_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
 };
 pub use discovery::{Databases, FleetDatabase, Parent, Scope};
-pub use error::{BODY_EXCERPT_LIMIT, Error, TransportKind};
+pub use error::{BODY_EXCERPT_LIMIT, ConfigProblem, Error, TransportKind};
 pub use list_many::{DEFAULT_CONCURRENCY, DatabaseBackup, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;

@@ -131,9 +131,10 @@ impl<'a> Wire<'a> {
             ApiError::InvalidResponsePayload(body, source) => {
                 self.decode_error::<T>(operation, &body, &source)
             }
-            ApiError::InvalidRequest(message) | ApiError::Custom(message) => {
-                Error::config(format!("{operation}: the request could not be built: {message}"))
-            }
+            ApiError::InvalidRequest(message) | ApiError::Custom(message) => Error::config(
+                crate::ConfigProblem::Other,
+                format!("{operation}: the request could not be built: {message}"),
+            ),
         }
     }
 

@@ -88,7 +88,7 @@ mod tests {
     fn permanent_failures_are_never_retried() {
         let too_large = Error::TooLarge { operation: LIST, limit: 8, attempts: 1 };
         assert!(!is_transient(&too_large));
-        assert!(!is_transient(&Error::config("no token")));
+        assert!(!is_transient(&Error::config(crate::ConfigProblem::MissingToken, "no token")));
         assert!(is_transient(&timeout()));
     }
 
