@@ -80,8 +80,8 @@ pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
 pub use reqwest::StatusCode;
 pub use retention::{
-    Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PolicyError, Prune, PruneReport, Reason,
-    RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
+    Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PlannedPrune, PolicyError, Prune,
+    PruneReport, Reason, RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
 };
 pub use retry::{RetryBudget, RetryPolicy};
 pub use stream::ListStream;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use qovery_backups::{Backup, Decision, Error, PruneReport, RetentionPolicy, Verdict};
+use qovery_backups::{Decision, Error, Plan, PruneReport, RetentionPolicy, Verdict};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -28,11 +28,11 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
 
     for &database_id in &args.database_ids {
         let backups = client.backups(database_id);
-        // Plan from a dry run first and print the plan before anything is deleted, so that what
-        // is about to go is on record even if the process is stopped part-way. A listing that
-        // fails, even part-way, deletes nothing.
-        let report = match backups.prune(&policy).dry_run(true).send().await {
-            Ok(report) => report,
+        // Plan first and print the plan before anything is deleted, so that what is about to
+        // go is on record even if the process is stopped part-way. A listing that fails, even
+        // part-way, deletes nothing.
+        let planned = match backups.prune(&policy).plan().await {
+            Ok(planned) => planned,
             Err(error) => {
                 plan_out.flush()?;
                 failed_databases += 1;
@@ -40,13 +40,16 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
                 continue;
             }
         };
-        plan_out.write_plan(&report)?;
+        plan_out.write_plan(database_id, planned.plan())?;
         plan_out.flush()?;
-        let (deleted, failed) = if args.dry_run { (0, 0) } else { delete_planned(&backups, &report).await };
-        if failed > 0 {
+        let report = if args.dry_run { planned.into_dry_run_report() } else { planned.apply().await };
+        for failure in report.failed() {
+            eprintln!("error: {}", failure.error);
+        }
+        if !report.is_complete() {
             failed_databases += 1;
         }
-        summarize(&report, args.dry_run, deleted, failed);
+        summarize(&report);
     }
     plan_out.finish()?;
     match failed_databases {
@@ -85,24 +88,6 @@ fn policy(args: &PruneArgs) -> Result<RetentionPolicy, Failure> {
     builder.build().map_err(|e| Failure::Usage(e.to_string()))
 }
 
-/// Deletes what the plan deletes, oldest first (as `Backups::prune` does: a prune cut short
-/// keeps the newer, more useful backups). A failed delete is reported and does not stop the
-/// others. Returns how many were deleted and how many failed.
-async fn delete_planned(backups: &qovery_backups::Backups, report: &PruneReport) -> (usize, usize) {
-    let (mut deleted, mut failed) = (0, 0);
-    let oldest_first: Vec<&Backup> = report.plan().to_delete().rev().collect();
-    for backup in oldest_first {
-        match backups.delete(backup.id).await {
-            Ok(()) => deleted += 1,
-            Err(error) => {
-                failed += 1;
-                eprintln!("error: {error}");
-            }
-        }
-    }
-    (deleted, failed)
-}
-
 fn report_listing_failure(database_id: Uuid, error: &Error) {
     eprintln!("error: {error}");
     // The CLI's usual hint for a failed listing says how to resume it, which a prune cannot
@@ -118,10 +103,11 @@ fn report_listing_failure(database_id: Uuid, error: &Error) {
 }
 
 /// One line per database on stderr: kept, deleted, failed.
-fn summarize(report: &PruneReport, dry_run: bool, deleted: usize, failed: usize) {
+fn summarize(report: &PruneReport) {
     let database_id = report.database_id();
     let kept = report.plan().keep_count();
-    if dry_run {
+    let (deleted, failed) = (report.deleted().len(), report.failed().len());
+    if report.is_dry_run() {
         let would = report.plan().delete_count();
         eprintln!(
             "database {database_id}: kept {kept}, deleted {deleted}, failed {failed} (dry run: would delete {would})"
@@ -178,8 +164,7 @@ impl<W: Write> PlanWriter<W> {
         PlanWriter { out, format, written: 0 }
     }
 
-    fn write_plan(&mut self, report: &PruneReport) -> io::Result<()> {
-        let database_id = report.database_id();
+    fn write_plan(&mut self, database_id: Uuid, plan: &Plan) -> io::Result<()> {
         if self.format == PruneFormat::Table {
             if self.written > 0 {
                 writeln!(self.out)?;
@@ -187,7 +172,7 @@ impl<W: Write> PlanWriter<W> {
             writeln!(self.out, "database {database_id}")?;
             writeln!(self.out, "{:<6} {:<16} {:<36} {:<20} REASONS", "ACTION", "CREATED", "ID", "NAME")?;
         }
-        for decision in report.plan().decisions() {
+        for decision in plan.decisions() {
             match self.format {
                 PruneFormat::Table => {
                     let (action, reasons) = action_and_reasons(decision);
@@ -213,7 +198,7 @@ impl<W: Write> PlanWriter<W> {
             }
             self.written += 1;
         }
-        if self.format == PruneFormat::Table && report.plan().is_empty() {
+        if self.format == PruneFormat::Table && plan.is_empty() {
             writeln!(self.out, "no backups")?;
             self.written += 1;
         }

@@ -10,7 +10,8 @@
 //! - [`plan()`]: a pure function from a policy and a listing to a [`Plan`], which gives every
 //!   backup a decision and the reasons for it. No I/O: test a policy against your own data.
 //! - [`Backups::prune`](crate::Backups::prune): lists the database, plans, and deletes what the
-//!   plan says (or only reports it, in a dry run), as a [`PruneReport`].
+//!   plan says (or only reports it, in a dry run), as a [`PruneReport`]; or, in two steps,
+//!   [`Prune::plan`] gives a [`PlannedPrune`] to show before [`PlannedPrune::apply`].
 
 mod plan;
 mod policy;
@@ -18,4 +19,4 @@ mod prune;
 
 pub use plan::{Decision, DeleteReason, Period, Plan, Reason, Verdict, plan};
 pub use policy::{KeepRule, PolicyError, RetentionPolicy, RetentionPolicyBuilder};
-pub use prune::{FailedDelete, Prune, PruneReport};
+pub use prune::{FailedDelete, PlannedPrune, Prune, PruneReport};

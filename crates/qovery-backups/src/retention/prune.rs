@@ -66,7 +66,8 @@ impl Prune {
         self
     }
 
-    /// Lists the database, plans, and (unless a dry run) deletes, one backup at a time.
+    /// Lists the database, plans, and (unless a dry run) deletes, one backup at a time: the
+    /// same as [`plan`](Prune::plan) then [`PlannedPrune::apply`].
     ///
     /// Fails, having deleted nothing, when the listing fails or stops part-way: a plan made
     /// from part of a database could delete a backup that the missing part would have made
@@ -84,39 +85,138 @@ impl Prune {
     /// # }
     /// ```
     pub async fn send(self) -> Result<PruneReport, Error> {
-        let Prune { backups, policy, dry_run } = self;
-        let database_id = backups.database_id();
+        let dry_run = self.dry_run;
+        let planned = self.plan().await?;
+        Ok(if dry_run { planned.into_dry_run_report() } else { planned.apply().await })
+    }
+
+    /// Lists the whole database and plans, deleting nothing yet: for a program that shows or
+    /// records the plan (or asks for confirmation) before it [`apply`](PlannedPrune::apply)s it.
+    /// [`dry_run`](Prune::dry_run) has no effect here. Fails as [`send`](Prune::send) does when
+    /// the listing fails.
+    ///
+    /// ```no_run
+    /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+    /// let planned = backups.prune(&policy).plan().await?;
+    /// for backup in planned.plan().to_delete() {
+    ///     println!("will delete {} ({})", backup.id, backup.created_at);
+    /// }
+    /// let report = planned.apply().await;
+    /// println!("{report}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn plan(self) -> Result<PlannedPrune, Error> {
+        let Prune { backups, policy, dry_run: _ } = self;
         let listed: Vec<Backup> = backups.list().items().try_collect().await?;
         let plan = plan(&policy, &listed);
         tracing::info!(
-            %database_id,
+            database_id = %backups.database_id(),
             %policy,
             listed = listed.len(),
             to_delete = plan.delete_count(),
-            dry_run,
             "planned prune"
         );
+        Ok(PlannedPrune { backups, plan })
+    }
+}
 
+/// A prune planned from a whole listing, nothing deleted yet. Get one from [`Prune::plan`].
+///
+/// ```no_run
+/// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+/// let planned = backups.prune(&policy).plan().await?;
+/// if planned.plan().delete_count() > 10 {
+///     // Too many at once for this job: report and leave them.
+///     println!("{}", planned.into_dry_run_report());
+/// } else {
+///     println!("{}", planned.apply().await);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a planned prune deletes nothing until applied"]
+pub struct PlannedPrune {
+    backups: Backups,
+    plan: Plan,
+}
+
+impl PlannedPrune {
+    /// The plan: every backup listed, newest first, with its decision.
+    ///
+    /// ```no_run
+    /// # fn show(planned: &qovery_backups::PlannedPrune) {
+    /// println!("{} to delete, {} to keep", planned.plan().delete_count(), planned.plan().keep_count());
+    /// # }
+    /// ```
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The database planned for.
+    ///
+    /// ```no_run
+    /// # fn show(planned: &qovery_backups::PlannedPrune) {
+    /// println!("database {}", planned.database_id());
+    /// # }
+    /// ```
+    pub fn database_id(&self) -> Uuid {
+        self.backups.database_id()
+    }
+
+    /// Deletes what the plan deletes, oldest first, one at a time. A failed delete (after the
+    /// client's retries) does not stop the others; the report says which failed and why. A
+    /// delete whose answer was lost and that finds the backup gone on its retry counts as
+    /// deleted.
+    ///
+    /// ```no_run
+    /// # async fn run(planned: qovery_backups::PlannedPrune) {
+    /// let report = planned.apply().await;
+    /// for failure in report.failed() {
+    ///     eprintln!("could not delete {}: {}", failure.backup.id, failure.error);
+    /// }
+    /// # }
+    /// ```
+    pub async fn apply(self) -> PruneReport {
+        let PlannedPrune { backups, plan } = self;
+        let database_id = backups.database_id();
         let mut deleted = Vec::new();
         let mut failed = Vec::new();
-        if !dry_run {
-            // Oldest first: a prune cut short (process stopped, credentials revoked) leaves the
-            // newer of the unneeded backups, the more useful ones for a restore.
-            let oldest_first: Vec<Backup> = plan.to_delete().rev().cloned().collect();
-            for backup in oldest_first {
-                match backups.delete(backup.id).await {
-                    Ok(()) => {
-                        tracing::info!(%database_id, backup_id = %backup.id, "pruned backup");
-                        deleted.push(backup);
-                    }
-                    Err(error) => {
-                        tracing::warn!(%database_id, backup_id = %backup.id, %error, "could not prune backup");
-                        failed.push(FailedDelete { backup, error });
-                    }
+        // Oldest first: a prune cut short (process stopped, credentials revoked) leaves the
+        // newer of the unneeded backups, the more useful ones for a restore.
+        let oldest_first: Vec<Backup> = plan.to_delete().rev().cloned().collect();
+        for backup in oldest_first {
+            match backups.delete(backup.id).await {
+                Ok(()) => {
+                    tracing::info!(%database_id, backup_id = %backup.id, "pruned backup");
+                    deleted.push(backup);
+                }
+                Err(error) => {
+                    tracing::warn!(%database_id, backup_id = %backup.id, %error, "could not prune backup");
+                    failed.push(FailedDelete { backup, error });
                 }
             }
         }
-        Ok(PruneReport { database_id, plan, dry_run, deleted, failed })
+        PruneReport { database_id, plan, dry_run: false, deleted, failed }
+    }
+
+    /// The report of a dry run: the plan, nothing deleted.
+    ///
+    /// ```no_run
+    /// # fn show(planned: qovery_backups::PlannedPrune) {
+    /// let report = planned.into_dry_run_report();
+    /// assert!(report.is_dry_run() && report.deleted().is_empty());
+    /// # }
+    /// ```
+    pub fn into_dry_run_report(self) -> PruneReport {
+        PruneReport {
+            database_id: self.backups.database_id(),
+            plan: self.plan,
+            dry_run: true,
+            deleted: Vec::new(),
+            failed: Vec::new(),
+        }
     }
 }
 

@@ -52,6 +52,28 @@ fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_plan_deletes_nothing_until_applied_and_then_exactly_itself() {
+    let (server, database_id) = database().await;
+    let before = server_ids(&server, database_id);
+    let expected = expected_plan(&server, database_id);
+
+    let planned = client(&server, policy(3)).backups(database_id).prune(&retention()).plan().await.unwrap();
+    assert_eq!(planned.plan(), &expected);
+    assert_eq!(planned.database_id(), database_id);
+    assert_eq!(deletes_received(&server), 0, "planning deletes nothing");
+    assert_eq!(server_ids(&server, database_id), before);
+
+    let report = planned.apply().await;
+    assert!(!report.is_dry_run() && report.is_complete());
+    assert_eq!(id_set(report.deleted()), id_set(expected.to_delete()));
+    assert_eq!(deletes_received(&server), expected.delete_count());
+    assert_eq!(
+        server_ids(&server, database_id).into_iter().collect::<BTreeSet<_>>(),
+        id_set(expected.to_keep())
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn dry_run_deletes_nothing_and_reports_the_plan() {
     let (server, database_id) = database().await;
     let before = server_ids(&server, database_id);
