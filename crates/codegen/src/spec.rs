@@ -34,7 +34,7 @@ impl std::error::Error for SpecError {}
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// The spec's path, as given by the caller; used in error messages.
-    pub file: String,
+    pub(crate) file: String,
     /// The whole document as JSON.
     pub doc: Value,
 }
@@ -82,7 +82,7 @@ impl Spec {
     }
 
     /// The document as `openapiv3` types.
-    pub fn openapi(&self) -> Result<openapiv3::OpenAPI, SpecError> {
+    pub(crate) fn openapi(&self) -> Result<openapiv3::OpenAPI, SpecError> {
         serde_json::from_value(self.doc.clone()).map_err(|e| {
             self.error(
                 "",
@@ -93,7 +93,7 @@ impl Spec {
     }
 
     /// Each operation: (JSON pointer, operation object).
-    pub fn operations(&self) -> Vec<(String, &Value)> {
+    pub(crate) fn operations(&self) -> Vec<(String, &Value)> {
         let mut operations = Vec::new();
         if let Some(paths) = self.doc.get("paths").and_then(Value::as_object) {
             for (path, item) in paths {
@@ -108,7 +108,7 @@ impl Spec {
     }
 
     /// The string enums among `components.schemas`, by name: (values, description, default).
-    pub fn string_enums(&self) -> Vec<StringEnum> {
+    pub(crate) fn string_enums(&self) -> Vec<StringEnum> {
         let Some(schemas) = self.doc.pointer("/components/schemas").and_then(Value::as_object) else {
             return Vec::new();
         };
@@ -263,7 +263,7 @@ impl Spec {
 
 /// A string enum declared in `components.schemas`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StringEnum {
+pub(crate) struct StringEnum {
     pub(crate) name: String,
     pub(crate) values: Vec<String>,
     pub(crate) description: Option<String>,
