@@ -310,7 +310,7 @@ impl Default for MockConfig {
 
 impl MockConfig {
     /// How many backups database `index` is seeded with.
-    pub fn backups_for(&self, index: usize) -> usize {
+    pub(crate) fn backups_for(&self, index: usize) -> usize {
         self.backups_per_database.get(index).or(self.backups_per_database.last()).copied().unwrap_or(0)
     }
 }
@@ -691,7 +691,7 @@ impl MockServer {
     }
 
     /// Serves until Ctrl-C (SIGINT), then shuts down. Prints nothing.
-    pub async fn serve_until_ctrl_c(self) -> Result<(), MockError> {
+    pub(crate) async fn serve_until_ctrl_c(self) -> Result<(), MockError> {
         let signal = tokio::signal::ctrl_c().await;
         self.shutdown().await;
         signal.map_err(MockError::Signal)
