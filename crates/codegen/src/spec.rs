@@ -9,6 +9,14 @@ use std::fmt;
 use serde_json::Value;
 
 /// A problem with the spec: which file, where in it, what is wrong and how to fix it.
+///
+/// ```
+/// let error = qovery_backups_codegen::Spec::parse("openapi.yaml", "openapi: [").unwrap_err();
+/// assert_eq!(error.pointer, ""); // the whole document, shown as `/`
+/// let message = error.to_string();
+/// assert!(message.starts_with("openapi.yaml at /: not valid YAML: "));
+/// assert!(message.ends_with("; fix the syntax at the line and column given"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {
     /// The spec's path, as given by the caller.
@@ -31,10 +39,25 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// A parsed spec: the raw document (for pointers) and its name for messages.
+///
+/// ```
+/// use qovery_backups_codegen::Spec;
+///
+/// let spec = Spec::parse("tiny.yaml", "
+/// openapi: 3.0.0
+/// info: {title: tiny, version: '1'}
+/// paths:
+///   /health: {get: {operationId: getHealth, responses: {'200': {description: up}}}}
+/// ")?;
+/// spec.validate()?;
+/// // Errors name JSON pointers, so the raw document is kept for looking them up.
+/// assert_eq!(spec.doc.pointer("/paths/~1health/get/operationId").unwrap(), "getHealth");
+/// # Ok::<(), qovery_backups_codegen::SpecError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// The spec's path, as given by the caller; used in error messages.
-    pub file: String,
+    pub(crate) file: String,
     /// The whole document as JSON.
     pub doc: Value,
 }
@@ -43,6 +66,14 @@ const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "
 
 impl Spec {
     /// Parses YAML (or JSON) text. Fails when it is not YAML or not OpenAPI 3.0.x.
+    ///
+    /// ```
+    /// use qovery_backups_codegen::Spec;
+    ///
+    /// let error = Spec::parse("new.yaml", "openapi: 3.1.0").unwrap_err();
+    /// assert_eq!(error.pointer, "/openapi");
+    /// assert!(error.fix.contains("openapi: 3.0.0"));
+    /// ```
     pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
         let doc: Value = yaml_serde::from_str(text).map_err(|e| SpecError {
             file: file.to_owned(),
@@ -82,7 +113,7 @@ impl Spec {
     }
 
     /// The document as `openapiv3` types.
-    pub fn openapi(&self) -> Result<openapiv3::OpenAPI, SpecError> {
+    pub(crate) fn openapi(&self) -> Result<openapiv3::OpenAPI, SpecError> {
         serde_json::from_value(self.doc.clone()).map_err(|e| {
             self.error(
                 "",
@@ -93,7 +124,7 @@ impl Spec {
     }
 
     /// Each operation: (JSON pointer, operation object).
-    pub fn operations(&self) -> Vec<(String, &Value)> {
+    pub(crate) fn operations(&self) -> Vec<(String, &Value)> {
         let mut operations = Vec::new();
         if let Some(paths) = self.doc.get("paths").and_then(Value::as_object) {
             for (path, item) in paths {
@@ -108,7 +139,7 @@ impl Spec {
     }
 
     /// The string enums among `components.schemas`, by name: (values, description, default).
-    pub fn string_enums(&self) -> Vec<StringEnum> {
+    pub(crate) fn string_enums(&self) -> Vec<StringEnum> {
         let Some(schemas) = self.doc.pointer("/components/schemas").and_then(Value::as_object) else {
             return Vec::new();
         };
@@ -130,6 +161,21 @@ impl Spec {
     /// Checks what progenitor would otherwise reject obscurely, or what would rot unnoticed:
     /// operation ids, enum values that clash as Rust variants, dangling `$ref`s, unused
     /// components.
+    ///
+    /// ```
+    /// use qovery_backups_codegen::Spec;
+    ///
+    /// let spec = Spec::parse("tiny.yaml", "
+    /// openapi: 3.0.0
+    /// info: {title: tiny, version: '1'}
+    /// paths:
+    ///   /health: {get: {responses: {'200': {description: up}}}}
+    /// ")?;
+    /// let error = spec.validate().unwrap_err();
+    /// assert_eq!(error.pointer, "/paths/~1health/get");
+    /// assert_eq!(error.problem, "operation has no operationId");
+    /// # Ok::<(), qovery_backups_codegen::SpecError>(())
+    /// ```
     pub fn validate(&self) -> Result<(), SpecError> {
         let mut errors: Vec<SpecError> = Vec::new();
         for (pointer, op) in self.operations() {
@@ -263,7 +309,7 @@ impl Spec {
 
 /// A string enum declared in `components.schemas`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StringEnum {
+pub(crate) struct StringEnum {
     pub(crate) name: String,
     pub(crate) values: Vec<String>,
     pub(crate) description: Option<String>,

@@ -13,6 +13,14 @@ use crate::spec::{Spec, collect_refs};
 
 /// One difference between upstream and openapi.yaml, phrased from upstream's side
 /// ("added" means upstream has it and openapi.yaml does not).
+///
+/// ```
+/// use qovery_backups_codegen::Difference;
+///
+/// let difference =
+///     Difference::EnumValue { model: "StateEnum".into(), value: "FROZEN".into(), added: true };
+/// assert_eq!(difference.to_string(), "enum StateEnum: value FROZEN added upstream");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Difference {
     /// An operation of openapi.yaml that upstream no longer has.
@@ -151,6 +159,38 @@ impl fmt::Display for Difference {
 
 /// Compares the operations of `ours` with the same operationIds in `upstream` (Qovery's whole
 /// spec, or any part of it), and every model those operations reach. Sorted, one entry per fact.
+///
+/// ```
+/// use qovery_backups_codegen::{Difference, Spec, diff_upstream};
+///
+/// # const OURS: &str = "
+/// # openapi: 3.0.0
+/// # info: {title: tiny, version: '1'}
+/// # paths:
+/// #   /health:
+/// #     get:
+/// #       operationId: getHealth
+/// #       responses:
+/// #         '200':
+/// #           description: up
+/// #           content: {application/json: {schema: {$ref: '#/components/schemas/Health'}}}
+/// # components:
+/// #   schemas:
+/// #     Health: {type: object, required: [status], properties: {status: {type: string}}}
+/// # ";
+/// let ours = Spec::parse("openapi.yaml", OURS)?;
+/// // Upstream has since added a 404 answer and a property.
+/// let upstream = OURS
+///     .replace("'200':", "'404': {description: gone}\n        '200':")
+///     .replace("status: {type: string}", "status: {type: string}, uptime: {type: integer}");
+/// let upstream = Spec::parse("upstream.yaml", &upstream)?;
+///
+/// assert_eq!(diff_upstream(&ours, &upstream), [
+///     Difference::Response { operation_id: "getHealth".into(), status: "404".into(), added: true },
+///     Difference::Property { model: "Health".into(), property: "uptime".into(), added: true },
+/// ]);
+/// # Ok::<(), qovery_backups_codegen::SpecError>(())
+/// ```
 pub fn diff_upstream(ours: &Spec, upstream: &Spec) -> Vec<Difference> {
     let mut differences = BTreeSet::new();
     let upstream_ops: BTreeMap<&str, &Value> = upstream

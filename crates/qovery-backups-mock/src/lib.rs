@@ -310,12 +310,23 @@ impl Default for MockConfig {
 
 impl MockConfig {
     /// How many backups database `index` is seeded with.
-    pub fn backups_for(&self, index: usize) -> usize {
+    pub(crate) fn backups_for(&self, index: usize) -> usize {
         self.backups_per_database.get(index).or(self.backups_per_database.last()).copied().unwrap_or(0)
     }
 }
 
 /// What went wrong starting or driving a [`MockServer`].
+///
+/// ```
+/// use qovery_backups_mock::{MockConfig, MockError, MockServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let error = MockServer::start(MockConfig { page_size: 0, ..MockConfig::default() }).await.unwrap_err();
+/// assert!(matches!(error, MockError::InvalidConfig(_)));
+/// assert!(error.to_string().contains("page_size"), "the message names the field to change");
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MockError {
@@ -395,6 +406,23 @@ impl From<FleetError> for MockError {
 /// A running fake of the API, listening on loopback until it is dropped or shut down.
 ///
 /// Everything it holds can be read and changed while it runs, from the test that started it.
+///
+/// ```
+/// use qovery_backups_mock::{MockConfig, MockServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = MockServer::start(MockConfig::default()).await?;
+/// let database = server.database_ids()[0];
+/// let url = format!("{}/database/{database}/backup", server.base_url());
+///
+/// // Deleted behind the client's back, while the server runs.
+/// assert!(server.remove_database(database));
+/// let answer = reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+/// assert_eq!(answer.status(), 404);
+/// # Ok(())
+/// # }
+/// ```
 pub struct MockServer {
     addr: SocketAddr,
     base_url: String,
@@ -411,6 +439,21 @@ impl fmt::Debug for MockServer {
 impl MockServer {
     /// Seeds the data, binds [`MockConfig::addr`] and starts serving on the current tokio
     /// runtime.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{MockConfig, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// let config = MockConfig { seed: 7, ..MockConfig::default() };
+    /// let server = MockServer::start(config.clone()).await?;
+    /// let again = MockServer::start(config).await?;
+    /// // The same seed gives the same data, so a test may write ids and names into its expectations.
+    /// assert_eq!(server.database_ids(), again.database_ids());
+    /// assert_eq!(server.backups(server.database_ids()[0]), again.backups(again.database_ids()[0]));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
         if config.page_size == 0 {
             return Err(MockError::InvalidConfig(
@@ -448,50 +491,159 @@ impl MockServer {
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// // Where the client under test is pointed instead of Qovery's API.
+    /// let url = format!("{}/organization", server.base_url());
+    /// let answer = reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+    /// assert_eq!(answer.status(), 200);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The address the server listens on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// // Port 0 in the config picks a free port, so tests can run side by side.
+    /// assert!(server.addr().ip().is_loopback());
+    /// assert_ne!(server.addr().port(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The token requests must carry.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let url = format!("{}/organization", server.base_url());
+    /// let client = reqwest::Client::new();
+    /// assert_eq!(client.get(&url).send().await?.status(), 401);
+    /// let authorized = client.get(&url).header("Authorization", format!("Token {}", server.token()));
+    /// assert_eq!(authorized.send().await?.status(), 200);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn token(&self) -> &str {
         &self.shared.token
     }
 
     /// Backups a page.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{MockConfig, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// let server = MockServer::start(MockConfig { page_size: 10, ..MockConfig::default() }).await?;
+    /// let database = server.database_ids()[0];
+    /// // The pages a client must read to see all 45 backups.
+    /// assert_eq!(server.backup_count(database).unwrap().div_ceil(server.page_size()), 5);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn page_size(&self) -> usize {
         self.shared.page_size
     }
 
     /// The ids of the databases, in creation order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let seeded = server.database_ids();
+    /// assert_eq!(seeded.len(), 3); // MockConfig::default()'s
+    /// let added = server.add_database(0);
+    /// // Creation order, so a test can keep referring to a database by its index.
+    /// assert_eq!(server.database_ids(), [seeded[0], seeded[1], seeded[2], added]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn database_ids(&self) -> Vec<Uuid> {
         lock(&self.shared.store).database_ids()
     }
 
     /// Every backup the database holds now, newest first (the listing order); empty for an
     /// unknown database.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let backups = server.backups(server.database_ids()[0]);
+    /// assert_eq!(backups.len(), 45);
+    /// assert!(backups.windows(2).all(|pair| pair[0].created_at > pair[1].created_at));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backups(&self, database_id: Uuid) -> Vec<Backup> {
         lock(&self.shared.store).backups(database_id).unwrap_or_default()
     }
 
     /// One backup as a listing would show it now (a created backup's status moves along its
     /// [`Lifecycle`]), or `None` if the database does not hold it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// let newest = server.backup_ids(database)[0];
+    /// assert_eq!(server.backup(database, newest).map(|b| b.id), Some(newest));
+    /// assert!(server.remove_backup(database, newest));
+    /// assert_eq!(server.backup(database, newest), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backup(&self, database_id: Uuid, backup_id: Uuid) -> Option<Backup> {
         lock(&self.shared.store).backup(database_id, backup_id)
     }
 
     /// The ids of the database's backups, newest first; empty for an unknown database. Cheap
     /// next to [`backups`](Self::backups) on a large database.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// let ids = server.backup_ids(database);
+    /// // The `startId` a client sends for the second page.
+    /// let start_id = ids[server.page_size() - 1];
+    /// assert_eq!(server.backup(database, start_id).unwrap().id, start_id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backup_ids(&self, database_id: Uuid) -> Vec<Uuid> {
         lock(&self.shared.store).backup_ids(database_id).unwrap_or_default()
     }
 
     /// How many backups the database holds, or `None` for an unknown database. Cheap, unlike
     /// `backups(id).len()` on a large database.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// assert_eq!(server.backup_count(server.database_ids()[0]), Some(45));
+    /// assert_eq!(server.backup_count(uuid::Uuid::nil()), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backup_count(&self, database_id: Uuid) -> Option<usize> {
         lock(&self.shared.store).count(database_id)
     }
@@ -500,6 +652,16 @@ impl MockServer {
     /// only on the seed and the number of databases added before (removed ones included), like
     /// those made at start.
     /// The database is listed in the default environment.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.add_database(3);
+    /// assert_eq!(server.backup_count(database), Some(3));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_database(&self, backups: usize) -> Uuid {
         let id = lock(&self.shared.store).add_seeded_database(backups);
         let mut fleet = lock(&self.shared.fleet);
@@ -510,6 +672,27 @@ impl MockServer {
 
     /// Adds a database holding exactly these backups (listed by `created_at`, newest first) and
     /// returns its id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use chrono::{TimeZone, Utc};
+    /// use qovery_backups_api::types::Backup;
+    ///
+    /// let backup = |day: u32, name: &str| Backup {
+    ///     id: uuid::Uuid::from_u128(day.into()),
+    ///     created_at: Utc.with_ymd_and_hms(2026, 1, day, 3, 0, 0).unwrap(),
+    ///     updated_at: None,
+    ///     name: name.to_owned(),
+    ///     message: String::new(),
+    ///     status: None,
+    /// };
+    /// let database = server.add_database_with(vec![backup(1, "monday"), backup(2, "tuesday")])?;
+    /// assert_eq!(server.backups(database)[0].name, "tuesday");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_database_with(&self, backups: Vec<Backup>) -> Result<Uuid, MockError> {
         let id = lock(&self.shared.store).add_database_with(backups)?;
         let mut fleet = lock(&self.shared.fleet);
@@ -520,6 +703,18 @@ impl MockServer {
 
     /// Removes a database and its backups, as if deleted behind the client's back; `false` if
     /// there was none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// assert!(server.remove_database(database));
+    /// assert_eq!(server.backup_count(database), None);
+    /// assert!(!server.remove_database(database));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn remove_database(&self, database_id: Uuid) -> bool {
         let managed = lock(&self.shared.fleet).is_managed(database_id);
         lock(&self.shared.fleet).remove_database(database_id);
@@ -528,17 +723,49 @@ impl MockServer {
 
     /// The ids of the organizations, the default one (named `default`, holding the
     /// [`MockConfig::databases`]) first, then the [`Fleet`]'s and those added, in creation order.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// let server = MockServer::start(MockConfig { fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+    /// assert_eq!(server.organization_ids().len(), 1 + Fleet::sample().organizations);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn organization_ids(&self) -> Vec<Uuid> {
         lock(&self.shared.fleet).organizations().into_iter().map(|o| o.id).collect()
     }
 
     /// The ids of an organization's projects, in creation order; empty for an unknown one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let organization = server.organization_ids()[0];
+    /// assert_eq!(server.project_ids(organization).len(), 1); // the default project
+    /// assert!(server.project_ids(uuid::Uuid::nil()).is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn project_ids(&self, organization_id: Uuid) -> Vec<Uuid> {
         let projects = lock(&self.shared.fleet).projects(organization_id).unwrap_or_default();
         projects.into_iter().map(|p| p.id).collect()
     }
 
     /// The ids of a project's environments, in creation order; empty for an unknown one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let project = server.project_ids(server.organization_ids()[0])[0];
+    /// assert_eq!(server.environment_ids(project).len(), 1); // the default environment
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn environment_ids(&self, project_id: Uuid) -> Vec<Uuid> {
         let environments = lock(&self.shared.fleet).environments(project_id).unwrap_or_default();
         environments.into_iter().map(|e| e.id).collect()
@@ -546,27 +773,91 @@ impl MockServer {
 
     /// The ids of the databases an environment lists (`MANAGED` ones included), in creation
     /// order; empty for an unknown one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// // Discovery as a client does it, from the organization down.
+    /// let organization = server.organization_ids()[0];
+    /// let project = server.project_ids(organization)[0];
+    /// let environment = server.environment_ids(project)[0];
+    /// assert_eq!(server.environment_database_ids(environment), server.database_ids());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn environment_database_ids(&self, environment_id: Uuid) -> Vec<Uuid> {
         let databases = lock(&self.shared.fleet).databases(environment_id).unwrap_or_default();
         databases.into_iter().map(|d| d.id).collect()
     }
 
     /// The ids of the `MANAGED` databases: listed, but their backup endpoint answers 404.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// let server = MockServer::start(MockConfig { fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+    /// // Every third of the sample's 24 databases.
+    /// let managed = server.managed_database_ids();
+    /// assert_eq!(managed.len(), 8);
+    /// assert_eq!(server.backup_count(managed[0]), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn managed_database_ids(&self) -> Vec<Uuid> {
         lock(&self.shared.fleet).managed_database_ids()
     }
 
     /// Adds an organization (no projects) and returns its id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let organization = server.add_organization("acme");
+    /// assert_eq!(server.organization_ids().last(), Some(&organization));
+    /// assert!(server.project_ids(organization).is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_organization(&self, name: &str) -> Uuid {
         lock(&self.shared.fleet).add_organization(name)
     }
 
     /// Adds a project to an organization and returns its id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_mock::MockError;
+    ///
+    /// let organization = server.add_organization("acme");
+    /// let project = server.add_project(organization, "shop")?;
+    /// assert_eq!(server.project_ids(organization), [project]);
+    /// let unknown = server.add_project(uuid::Uuid::nil(), "shop");
+    /// assert!(matches!(unknown, Err(MockError::UnknownOrganization(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_project(&self, organization_id: Uuid, name: &str) -> Result<Uuid, MockError> {
         Ok(lock(&self.shared.fleet).add_project(organization_id, name)?)
     }
 
     /// Adds an environment to a project and returns its id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let project = server.add_project(server.add_organization("acme"), "shop")?;
+    /// let environment = server.add_environment(project, "staging")?;
+    /// assert_eq!(server.environment_ids(project), [environment]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_environment(&self, project_id: Uuid, name: &str) -> Result<Uuid, MockError> {
         Ok(lock(&self.shared.fleet).add_environment(project_id, name)?)
     }
@@ -611,39 +902,161 @@ impl MockServer {
     }
 
     /// Puts a backup into a database, where its `created_at` places it in the listing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// // A backup made by someone else, newer than all the seeded ones.
+    /// let mut backup = server.backups(database)[0].clone();
+    /// backup.id = uuid::Uuid::from_u128(1);
+    /// backup.created_at += chrono::Duration::hours(1);
+    /// server.insert_backup(database, backup)?;
+    /// assert_eq!(server.backup_ids(database)[0], uuid::Uuid::from_u128(1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn insert_backup(&self, database_id: Uuid, backup: Backup) -> Result<(), MockError> {
         Ok(lock(&self.shared.store).insert(database_id, backup)?)
     }
 
     /// Removes a backup, as if deleted by someone else; `false` if there was none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// let newest = server.backup_ids(database)[0];
+    /// assert!(server.remove_backup(database, newest));
+    /// assert!(!server.remove_backup(database, newest));
+    /// assert_eq!(server.backup_count(database), Some(44));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn remove_backup(&self, database_id: Uuid, backup_id: Uuid) -> bool {
         lock(&self.shared.store).delete(database_id, backup_id).is_ok()
     }
 
     /// Every request received since start (or since [`clear_requests`](Self::clear_requests)),
     /// in arrival order; at most the last [`REQUEST_LOG_CAPACITY`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// let url = format!("{}/database/{database}/backup?startId=nope", server.base_url());
+    /// reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+    ///
+    /// let log = server.requests();
+    /// assert_eq!(log[0].query.as_deref(), Some("startId=nope"));
+    /// assert_eq!(log[0].status, Some(400));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// Empties the request log. Request numbers keep counting.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let (client, url) = (reqwest::Client::new(), format!("{}/organization", server.base_url()));
+    /// client.get(&url).bearer_auth(server.token()).send().await?; // the test's setup
+    /// server.clear_requests();
+    /// client.get(&url).bearer_auth(server.token()).send().await?; // what the test checks
+    /// assert_eq!(server.requests().len(), 1);
+    /// assert_eq!(server.requests()[0].number, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
 
     /// Replaces the fault plan. Its schedule counts requests from the next one, as 1, and its
     /// generator and per-request streaks start afresh.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let (client, url) = (reqwest::Client::new(), format!("{}/organization", server.base_url()));
+    /// // A flaky proxy: the next request fails, its retry succeeds.
+    /// server.set_faults(FaultPlan::new().at(1, Fault::Status(503)));
+    /// assert_eq!(client.get(&url).bearer_auth(server.token()).send().await?.status(), 503);
+    /// assert_eq!(client.get(&url).bearer_auth(server.token()).send().await?.status(), 200);
+    /// assert_eq!(server.requests()[0].fault, Some(Fault::Status(503)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_faults(&self, plan: FaultPlan) {
         *lock(&self.shared.faults) = FaultState::new(plan);
     }
 
     /// Replaces the lifecycle of backups created from now on; those already created keep theirs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
+    /// use qovery_backups_mock::Lifecycle;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let database = server.database_ids()[0];
+    /// server.set_lifecycle(Lifecycle { queued: Duration::from_secs(5), ongoing: Duration::from_secs(60) });
+    /// let created: Backup = reqwest::Client::new()
+    ///     .post(format!("{}/database/{database}/backup", server.base_url()))
+    ///     .bearer_auth(server.token())
+    ///     .json(&serde_json::json!({"name": "nightly", "message": ""}))
+    ///     .send()
+    ///     .await?
+    ///     .json()
+    ///     .await?;
+    /// // On tokio's clock: paused here, so the test does not wait for real.
+    /// tokio::time::advance(Duration::from_secs(10)).await;
+    /// let backup = server.backup(database, created.id).unwrap();
+    /// assert_eq!(backup.status.unwrap().status_details.status, ServiceActionStatusEnum::Ongoing);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_lifecycle(&self, lifecycle: Lifecycle) {
         *lock(&self.shared.lifecycle) = lifecycle;
     }
 
     /// Replaces the outcome rules of backups created from now on; its queue and generator start
     /// afresh.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// server.set_outcomes(Outcomes::new().when_name_contains("broken", ServiceActionStatusEnum::Error));
+    /// let database = server.database_ids()[0];
+    /// let created: Backup = reqwest::Client::new()
+    ///     .post(format!("{}/database/{database}/backup", server.base_url()))
+    ///     .bearer_auth(server.token())
+    ///     .json(&serde_json::json!({"name": "broken on purpose", "message": ""}))
+    ///     .send()
+    ///     .await?
+    ///     .json()
+    ///     .await?;
+    /// let backup = server.backup(database, created.id).unwrap();
+    /// assert_eq!(backup.status.unwrap().status_details.status, ServiceActionStatusEnum::Error);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_outcomes(&self, outcomes: Outcomes) {
         *lock(&self.shared.outcomes) = OutcomeState::new(outcomes);
     }
@@ -672,17 +1085,69 @@ impl MockServer {
 
     /// How many [`Fault::Endless`] answers the server is still sending. Each stops when its
     /// client goes away (the server notices at its next write) or at [`ENDLESS_CAP`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let faults = FaultPlan::new().at(1, Fault::Endless);
+    /// let server = MockServer::start(MockConfig { faults, ..MockConfig::default() }).await?;
+    /// let url = format!("{}/database/{}/backup", server.base_url(), server.database_ids()[0]);
+    /// let answer = reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+    /// assert_eq!(server.open_streams(), 1);
+    ///
+    /// // A client that gives up on the answer must close the connection for the stream to stop.
+    /// drop(answer);
+    /// # tokio::time::timeout(Duration::from_secs(60), async {
+    /// while server.open_streams() > 0 {
+    ///     tokio::time::sleep(Duration::from_millis(10)).await;
+    /// }
+    /// # }).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open_streams(&self) -> usize {
         self.shared.open_streams.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Replaces the latency added to every request.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio::time::Instant;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// // A slow API, for a client's timeouts; on tokio's clock, which a test can pause.
+    /// server.set_latency(Duration::from_secs(5));
+    /// let started = Instant::now();
+    /// let url = format!("{}/organization", server.base_url());
+    /// reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+    /// assert!(started.elapsed() >= Duration::from_secs(5));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_latency(&self, latency: Duration) {
         *lock(&self.shared.latency) = latency;
     }
 
     /// Stops accepting connections and drops the open ones, then returns once the server task is
     /// gone.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// let url = server.base_url().to_owned();
+    /// server.shutdown().await;
+    /// // What a client sees when the API is down.
+    /// assert!(reqwest::get(url).await.unwrap_err().is_connect());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
@@ -691,7 +1156,7 @@ impl MockServer {
     }
 
     /// Serves until Ctrl-C (SIGINT), then shuts down. Prints nothing.
-    pub async fn serve_until_ctrl_c(self) -> Result<(), MockError> {
+    pub(crate) async fn serve_until_ctrl_c(self) -> Result<(), MockError> {
         let signal = tokio::signal::ctrl_c().await;
         self.shutdown().await;
         signal.map_err(MockError::Signal)

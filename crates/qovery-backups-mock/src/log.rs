@@ -14,6 +14,22 @@ pub const REQUEST_LOG_CAPACITY: usize = 100_000;
 ///
 /// The `Authorization` header is not kept: [`auth_scheme`](RequestRecord::auth_scheme) says which
 /// scheme was used, and the token never lands in a log or a `Debug` print.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// let url = format!("{}/organization", server.base_url());
+/// reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?;
+///
+/// let record = &server.requests()[0];
+/// assert_eq!((record.number, record.method.as_str(), record.path.as_str()), (1, "GET", "/organization"));
+/// assert_eq!((record.status, record.fault.as_ref()), (Some(200), None));
+/// assert_eq!(record.auth_scheme.as_deref(), Some("Bearer"));
+/// assert!(record.headers.get("authorization").is_none());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RequestRecord {
