@@ -10,6 +10,9 @@
 //! cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]
 //!                                     what a dependent of `qovery-backups` pays: a clean
 //!                                     release build of a throwaway binary crate using it
+//! cargo xtask doc-examples [--root DIR]
+//!                                     fail naming every public item of the published
+//!                                     libraries whose documentation has no example
 //! ```
 //!
 //! `--root DIR` runs against another copy of the workspace's files (tests use it).
@@ -26,11 +29,13 @@ use std::process::{Command, ExitCode};
 
 use qovery_backups_codegen::{Spec, diff_upstream, generate};
 
+mod doc_examples;
+
 const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n       cargo xtask man [--out FILE]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         Some("soak") => soak(&args[1..]),
         Some("dependent-build") => dependent_build(&args[1..]),
         Some("man") => man(&args[1..]),
+        Some("doc-examples") => doc_examples(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -48,6 +54,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn doc_examples(args: &[String]) -> Result<(), String> {
+    let root = match args {
+        [] => workspace_root(),
+        [flag, dir] if flag == "--root" => PathBuf::from(dir),
+        _ => return Err(USAGE.to_owned()),
+    };
+    let missing = doc_examples::check(&root)?;
+    if missing.is_empty() {
+        println!("every public item of {} has an example", doc_examples::SOURCES.join(", "));
+        return Ok(());
+    }
+    for item in &missing {
+        eprintln!("{}: {} has no example in its documentation", item.file.display(), item.item);
+    }
+    Err(format!("{} public items have no example; add a ``` block to each doc comment", missing.len()))
 }
 
 fn workspace_root() -> PathBuf {
