@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::cargo::CommandCargoExt as _;
 use common::{mock, run, run_with_env, stderr, stdout};
-use qovery_backups_mock::{Fault, FaultPlan};
+use qovery_backups_mock::{Fault, FaultPlan, SampleBackup};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -25,19 +25,15 @@ async fn a_success_dated_in_the_future_is_suspect_not_fresh() {
     assert!(line.contains("9999-12-31T23:59:59Z") && line.contains("after now ("), "both dates: {line}");
 }
 
-/// A backup of the mock's shape, from JSON, so the test says exactly what the server holds.
+/// A backup made `hours_ago`, with this outcome.
 fn backup(status: &str, hours_ago: i64) -> qovery_backups::Backup {
     let created_at = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
-    serde_json::from_value(serde_json::json!({
-        "id": Uuid::new_v4(), "created_at": created_at, "updated_at": created_at,
-        "name": format!("b{hours_ago}"), "message": "m",
-        "status": {
-            "id": Uuid::new_v4(), "state": "DEPLOYED", "service_deployment_status": "UP_TO_DATE",
-            "is_part_last_deployment": true, "deployment_requests_count": 1, "deployment_request_id": null,
-            "status_details": {"action": "DEPLOY", "status": status, "sub_action": "NONE"}
-        }
-    }))
-    .unwrap()
+    SampleBackup::new(0)
+        .id(Uuid::new_v4())
+        .created_at(created_at)
+        .name(format!("b{hours_ago}"))
+        .outcome(status)
+        .build()
 }
 
 #[tokio::test(flavor = "multi_thread")]

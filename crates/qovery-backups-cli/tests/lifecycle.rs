@@ -13,8 +13,7 @@ use std::time::Duration;
 use common::{authorized as command, ndjson, run, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, RetentionPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
-use serde_json::json;
+use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
 use uuid::Uuid;
 
 async fn mock(lifecycle: Lifecycle, faults: FaultPlan) -> MockServer {
@@ -48,22 +47,12 @@ async fn until_listed(server: &MockServer, n: usize) {
 
 /// A backup as a listing carries it.
 fn backup(id: u128, created_at: &str, outcome: &str, name: &str) -> Backup {
-    serde_json::from_value(json!({
-        "id": Uuid::from_u128(id),
-        "created_at": created_at,
-        "name": name,
-        "message": "cli test",
-        "status": {
-            "id": Uuid::from_u128(id + 1_000_000),
-            "state": "DEPLOYED",
-            "service_deployment_status": "UP_TO_DATE",
-            "is_part_last_deployment": false,
-            "deployment_request_id": null,
-            "deployment_requests_count": 1,
-            "status_details": { "action": "DEPLOY", "status": outcome, "sub_action": "NONE" },
-        },
-    }))
-    .unwrap()
+    SampleBackup::new(id)
+        .created_at(created_at.parse().unwrap())
+        .name(name)
+        .message("cli test")
+        .outcome(outcome)
+        .build()
 }
 
 /// 45 nightly successful backups, ids 1 (newest) to 45, and one failed one: three pages.

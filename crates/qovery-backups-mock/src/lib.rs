@@ -186,6 +186,7 @@ mod hostile;
 mod http;
 mod lifecycle;
 mod log;
+mod sample;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -207,6 +208,7 @@ pub use crate::fault::{
 pub use crate::fleet::Fleet;
 pub use crate::lifecycle::{Lifecycle, LifecycleParseError, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
+pub use crate::sample::SampleBackup;
 
 use crate::data::{Store, StoreError};
 use crate::fault::FaultState;

@@ -5,7 +5,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::{list, start};
 use qovery_backups_api::types::Backup;
-use qovery_backups_mock::{MockConfig, MockError, MockServer};
+use qovery_backups_mock::{MockConfig, MockError, MockServer, SampleBackup};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -49,14 +49,10 @@ async fn a_taken_address_is_a_bind_error_and_a_zero_page_size_is_refused() {
 }
 
 fn backup(n: u128, day: u32) -> Backup {
-    Backup {
-        id: Uuid::from_u128(n),
-        created_at: Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap(),
-        updated_at: None,
-        name: format!("b{n}"),
-        message: String::new(),
-        status: None,
-    }
+    SampleBackup::new(n)
+        .created_at(Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap())
+        .name(format!("b{n}"))
+        .build()
 }
 
 #[tokio::test]

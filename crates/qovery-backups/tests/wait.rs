@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, Client, Error, Event, Observer, WaitPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
-use serde_json::json;
+use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -71,22 +70,11 @@ fn gets(server: &MockServer) -> Vec<qovery_backups_mock::RequestRecord> {
 
 /// A backup with this id, creation time and status, as a listing carries it.
 fn backup(id: u128, created_at: &str, outcome: &str) -> Backup {
-    serde_json::from_value(json!({
-        "id": Uuid::from_u128(id),
-        "created_at": created_at,
-        "name": format!("backup-{id}"),
-        "message": "wait test",
-        "status": {
-            "id": Uuid::from_u128(id + 1_000_000),
-            "state": "DEPLOYING",
-            "service_deployment_status": "UP_TO_DATE",
-            "is_part_last_deployment": false,
-            "deployment_request_id": null,
-            "deployment_requests_count": 1,
-            "status_details": { "action": "DEPLOY", "status": outcome, "sub_action": "NONE" },
-        },
-    }))
-    .unwrap()
+    SampleBackup::new(id)
+        .created_at(created_at.parse().unwrap())
+        .message("wait test")
+        .outcome(outcome)
+        .build()
 }
 
 /// 45 daily backups, ids 1 (newest) to 45, with `outcome` for backup `id_with_outcome` and
