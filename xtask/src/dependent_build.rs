@@ -1,16 +1,22 @@
 //! `cargo xtask dependent-build`: what a dependent of `qovery-backups` pays, a clean release build
-//! of a throwaway binary crate using it.
+//! of a throwaway binary crate using it; with `--peer DIR`, the same for a crate using Qovery's
+//! openapi-generator client (a checkout of it in DIR) cut down to this repository's operations.
 //!
-//! Only shells out to cargo: what is measured is cargo's own build. The crate and its target
-//! directory live in one temporary directory (`--dir`, by default under the system's temp dir),
+//! Only shells out to cargo: what is measured is cargo's own build. The crates and their target
+//! directories live in one temporary directory (`--dir`, by default under the system's temp dir),
 //! deleted afterwards.
 
+mod peer;
+
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{USAGE, workspace_root};
+use qovery_backups_codegen::Spec;
+
+use crate::{SPEC, USAGE, workspace_root};
 
 /// Crates whose presence in a build says where its time goes: code generators, and C builds.
 const HEAVY: [&str; 8] =
@@ -20,11 +26,19 @@ const HEAVY: [&str; 8] =
 /// TLS stack.
 const VERSIONS_OF: [&str; 3] = ["reqwest", "rustls", "aws-lc-sys"];
 
+/// One measured build, for the comparison line.
+struct Measurement {
+    seconds: f64,
+    compiled: usize,
+}
+
 pub fn dependent_build(args: &[String]) -> Result<(), String> {
     let mut features = Vec::new();
     let mut no_default_features = false;
     let mut root = workspace_root();
     let mut dir = std::env::temp_dir().join(format!("qovery-backups-dependent-{}", std::process::id()));
+    let mut peer = None;
+    let mut only_peer = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,14 +46,42 @@ pub fn dependent_build(args: &[String]) -> Result<(), String> {
             "--no-default-features" => no_default_features = true,
             "--dir" => dir = PathBuf::from(args.next().ok_or("--dir needs a DIR")?),
             "--root" => root = PathBuf::from(args.next().ok_or("--root needs a DIR")?),
+            "--peer" => peer = Some(PathBuf::from(args.next().ok_or("--peer needs a DIR")?)),
+            "--only-peer" => only_peer = true,
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
+    }
+    if only_peer && peer.is_none() {
+        return Err("--only-peer needs --peer DIR".to_owned());
+    }
+    if only_peer && (no_default_features || !features.is_empty()) {
+        // They choose `qovery-backups`'s features; the peer is always built with rustls.
+        return Err(
+            "--features and --no-default-features apply to qovery-backups, which --only-peer does not build"
+                .to_owned(),
+        );
     }
     if dir.exists() {
         // Never delete what this command did not create.
         return Err(format!("{} exists; give a --dir that does not", dir.display()));
     }
-    let result = measure_ours(&root, &dir, &features, no_default_features);
+    let result = (|| -> Result<(), String> {
+        let ours =
+            if only_peer { None } else { Some(measure_ours(&root, &dir, &features, no_default_features)?) };
+        let theirs = match &peer {
+            Some(peer) => Some(measure_peer(&root, peer, &dir)?),
+            None => None,
+        };
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            println!(
+                "ours / peer: {:.2}× wall, {} vs {} crates",
+                ours.seconds / theirs.seconds,
+                ours.compiled,
+                theirs.compiled
+            );
+        }
+        Ok(())
+    })();
     let _ = fs::remove_dir_all(&dir);
     result
 }
@@ -63,7 +105,12 @@ fn dependent_manifest(name: &str, dependency: &str) -> String {
 
 /// The dependent of `qovery-backups` (by path). The workspace's Cargo.lock is copied in so that
 /// before/after figures compile the same versions, and nothing needs the network.
-fn measure_ours(root: &Path, dir: &Path, features: &[String], no_default: bool) -> Result<(), String> {
+fn measure_ours(
+    root: &Path,
+    dir: &Path,
+    features: &[String],
+    no_default: bool,
+) -> Result<Measurement, String> {
     let sdk = fs::canonicalize(root.join("crates/qovery-backups"))
         .map_err(|e| format!("cannot find crates/qovery-backups under {}: {e}", root.display()))?;
     let krate = dir.join("dependent");
@@ -95,11 +142,91 @@ fn measure_ours(root: &Path, dir: &Path, features: &[String], no_default: bool) 
     build_and_report(&krate, &dir.join("target"), &format!("dependent-build ({label})"), "dependent")
 }
 
+/// The dependent of Qovery's openapi-generator client: the client in `peer` is copied into `dir`,
+/// restricted to the operations of our openapi.yaml (see `peer`), and used with rustls like ours.
+/// Its Cargo.lock is resolved fresh: the client has its own dependency set.
+fn measure_peer(root: &Path, peer: &Path, dir: &Path) -> Result<Measurement, String> {
+    let spec_text = fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
+    let spec = Spec::parse(SPEC, &spec_text).map_err(|e| e.to_string())?;
+    let operation_ids: Vec<String> = spec
+        .operations()
+        .into_iter()
+        .filter_map(|(_, op)| op.get("operationId")?.as_str().map(str::to_owned))
+        .collect();
+
+    let files = read_client(peer)?;
+    let trimmed = peer::trim_client(&files, &operation_ids)
+        .map_err(|e| format!("cannot trim the client in {}: {e}", peer.display()))?;
+    println!(
+        "peer: Qovery's openapi-generator client from {}, kept {} api functions (the {} operations of {SPEC}) \
+         and {} of its {} model files",
+        peer.display(),
+        trimmed.functions,
+        operation_ids.len(),
+        trimmed.models,
+        trimmed.models_before
+    );
+    if !trimmed.whole_api_files.is_empty() {
+        println!(
+            "  could not cut these api files into items, so they are kept whole (more than the generator \
+             would produce for {SPEC}): {}",
+            trimmed.whole_api_files.join(", ")
+        );
+    }
+    let client = dir.join("peer-qovery");
+    for (path, text) in &trimmed.files {
+        write(&client.join(path), text)?;
+    }
+
+    let krate = dir.join("peer-dependent");
+    let dependency = format!(
+        "qovery = {{ path = {:?}, default-features = false, features = [\"rustls\"] }}",
+        client.display().to_string()
+    );
+    write(&krate.join("Cargo.toml"), &dependent_manifest("peer-dependent", &dependency))?;
+    // Like ours: build the client (hence reqwest's TLS setup) and make no request.
+    write(
+        &krate.join("src/main.rs"),
+        "#[tokio::main]\nasync fn main() {\n    \
+         let configuration = qovery::apis::configuration::Configuration {\n        \
+         bearer_access_token: Some(\"t\".to_owned()),\n        \
+         ..Default::default()\n    };\n    \
+         println!(\"{}\", configuration.base_path);\n}\n",
+    )?;
+    build_and_report(&krate, &dir.join("peer-target"), "peer-dependent (qovery, rustls)", "peer-dependent")
+}
+
+/// `Cargo.toml` and every `.rs` file under `src/` of the client in `peer`, by relative path with
+/// `/` separators. Other files (docs, the generator's `.orig` leftovers) play no part in a build.
+fn read_client(peer: &Path) -> Result<BTreeMap<String, String>, String> {
+    let read =
+        |path: &Path| fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let mut files = BTreeMap::new();
+    files.insert("Cargo.toml".to_owned(), read(&peer.join("Cargo.toml"))?);
+    let mut pending = vec![PathBuf::from("src")];
+    while let Some(relative) = pending.pop() {
+        let entries = fs::read_dir(peer.join(&relative))
+            .map_err(|e| format!("cannot read {}: {e}", peer.join(&relative).display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", relative.display()))?;
+            let path = relative.join(entry.file_name());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let key =
+                    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                files.insert(key, read(&peer.join(&path))?);
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// Builds `krate` clean, in release, with `--timings`, into `target`, and prints seconds, crates
 /// compiled, the heavy ones among them, resolved versions and the slowest units. The timing report
 /// is copied into the system's temp dir as `qovery-backups-{report}-timing.html`, since `target`
 /// is deleted.
-fn build_and_report(krate: &Path, target: &Path, label: &str, report: &str) -> Result<(), String> {
+fn build_and_report(krate: &Path, target: &Path, label: &str, report: &str) -> Result<Measurement, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
     let output = Command::new(cargo)
@@ -144,7 +271,7 @@ fn build_and_report(krate: &Path, target: &Path, label: &str, report: &str) -> R
     if fs::copy(&timings, &kept).is_ok() {
         println!("  cargo --timings report copied to {}", kept.display());
     }
-    Ok(())
+    Ok(Measurement { seconds, compiled: compiled.len() })
 }
 
 /// The crates of cargo's `Compiling NAME VERSION` lines, one per line: a crate built for both the

@@ -8,11 +8,18 @@
 //!                                     seeded runs of the SDK against the mock under random
 //!                                     faults (crates/qovery-backups-bench, bin `soak`)
 //! cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]
+//!                             [--peer DIR [--only-peer]]
 //!                                     what a dependent of `qovery-backups` pays: a clean
-//!                                     release build of a throwaway binary crate using it
+//!                                     release build of a throwaway binary crate using it;
+//!                                     with --peer, then the same for Qovery's openapi-generator
+//!                                     client (DIR: a checkout of Qovery/qovery-client-rust)
+//!                                     cut down to openapi.yaml's operations, and the ratio
+//! cargo xtask man [--out FILE]        write the CLI's manual page
 //! ```
 //!
 //! `--root DIR` runs against another copy of the workspace's files (tests use it).
+//! `--only-peer` builds the peer alone. The peer's code is never copied into this repository:
+//! it is trimmed from DIR into the temporary directory at each run (`dependent_build::peer`).
 //!
 //! `soak` only runs `cargo run --release -p qovery-backups-bench --bin soak -- ARGS`: xtask does
 //! not depend on the bench, wrapper or mock crates, so that `cargo xtask codegen` still builds, and
@@ -32,7 +39,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n       cargo xtask man [--out FILE]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer]]\n       cargo xtask man [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
