@@ -123,8 +123,24 @@ impl Spec {
         })
     }
 
-    /// Each operation: (JSON pointer, operation object).
-    pub(crate) fn operations(&self) -> Vec<(String, &Value)> {
+    /// Each operation: its JSON pointer and its object, in the order of `paths` and methods.
+    /// `cargo xtask dependent-build --peer` reads the operationIds from it.
+    ///
+    /// ```
+    /// use qovery_backups_codegen::Spec;
+    ///
+    /// let spec = Spec::parse("tiny.yaml", "
+    /// openapi: 3.0.0
+    /// info: {title: tiny, version: '1'}
+    /// paths:
+    ///   /health: {get: {operationId: getHealth, responses: {'200': {description: up}}}}
+    /// ")?;
+    /// let operations = spec.operations();
+    /// assert_eq!(operations[0].0, "/paths/~1health/get");
+    /// assert_eq!(operations[0].1["operationId"], "getHealth");
+    /// # Ok::<(), qovery_backups_codegen::SpecError>(())
+    /// ```
+    pub fn operations(&self) -> Vec<(String, &Value)> {
         let mut operations = Vec::new();
         if let Some(paths) = self.doc.get("paths").and_then(Value::as_object) {
             for (path, item) in paths {
