@@ -10,14 +10,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///`Annotation`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Annotation {
         pub key: ::std::string::String,
         pub value: ::std::string::String,
@@ -28,14 +22,8 @@ pub mod types {
         }
     }
     ///`ApiError`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiError {
         ///What went wrong, for a person to read.
         pub detail: ::std::string::String,
@@ -48,14 +36,8 @@ pub mod types {
         }
     }
     ///`Backup`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Backup {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
@@ -72,14 +54,8 @@ pub mod types {
         }
     }
     ///`BackupPaginatedResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BackupPaginatedResponseList {
         pub page: f64,
         pub page_size: f64,
@@ -92,14 +68,8 @@ pub mod types {
         }
     }
     ///`BackupRequest`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BackupRequest {
         pub message: ::std::string::String,
         pub name: ::std::string::String,
@@ -110,15 +80,8 @@ pub mod types {
         }
     }
     ///`BackupResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BackupResponseList {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Backup>,
@@ -129,14 +92,8 @@ pub mod types {
         }
     }
     ///`Base`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Base {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
@@ -149,14 +106,8 @@ pub mod types {
         }
     }
     ///`Database`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Database {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub accessibility: ::std::option::Option<
@@ -227,14 +178,8 @@ Default value is linked to the database type:
         }
     }
     ///`DatabaseAnnotationsGroupsItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DatabaseAnnotationsGroupsItem {
         pub annotations: ::std::vec::Vec<Annotation>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -250,14 +195,8 @@ Default value is linked to the database type:
         }
     }
     ///`DatabaseLabelsGroupsItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DatabaseLabelsGroupsItem {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
@@ -272,14 +211,8 @@ Default value is linked to the database type:
         }
     }
     ///`DatabaseRequest`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DatabaseRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub accessibility: ::std::option::Option<
@@ -331,15 +264,8 @@ Default value is linked to the database type:
         }
     }
     ///`DatabaseResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DatabaseResponseList {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Database>,
@@ -350,14 +276,8 @@ Default value is linked to the database type:
         }
     }
     ///`Environment`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Environment {
         pub cloud_provider: EnvironmentCloudProvider,
         pub cluster_id: ::uuid::Uuid,
@@ -385,15 +305,8 @@ Default value is linked to the database type:
         }
     }
     ///`EnvironmentCloudProvider`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EnvironmentCloudProvider {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cluster: ::std::option::Option<::std::string::String>,
@@ -406,15 +319,8 @@ Default value is linked to the database type:
         }
     }
     ///`EnvironmentResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EnvironmentResponseList {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Environment>,
@@ -425,14 +331,8 @@ Default value is linked to the database type:
         }
     }
     ///`Label`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Label {
         pub key: ::std::string::String,
         pub propagate_to_cloud_provider: bool,
@@ -444,14 +344,8 @@ Default value is linked to the database type:
         }
     }
     ///`Organization`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Organization {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub admin_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -487,14 +381,8 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationAnnotationsGroupResponse`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationAnnotationsGroupResponse {
         pub annotations: ::std::vec::Vec<Annotation>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -510,15 +398,9 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationAnnotationsGroupResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationAnnotationsGroupResponseList(
         pub ::std::vec::Vec<OrganizationAnnotationsGroupResponse>,
     );
@@ -541,14 +423,8 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationLabelsGroupResponse`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationLabelsGroupResponse {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
@@ -563,15 +439,9 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationLabelsGroupResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationLabelsGroupResponseList(
         pub ::std::vec::Vec<OrganizationLabelsGroupResponse>,
     );
@@ -594,15 +464,8 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationOrganizationPlan`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationOrganizationPlan {
         ///audit logs maximum period available in days
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -616,14 +479,8 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationRequest`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub admin_emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -647,15 +504,8 @@ Default value is linked to the database type:
         }
     }
     ///`OrganizationResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationResponseList {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Organization>,
@@ -666,14 +516,8 @@ Default value is linked to the database type:
         }
     }
     ///`PaginationData`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct PaginationData {
         pub page: f64,
         pub page_size: f64,
@@ -684,14 +528,8 @@ Default value is linked to the database type:
         }
     }
     ///`Project`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Project {
         pub associated_environments_count: i64,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -709,15 +547,8 @@ Default value is linked to the database type:
         }
     }
     ///`ProjectResponseList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ProjectResponseList {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<Project>,
@@ -728,14 +559,8 @@ Default value is linked to the database type:
         }
     }
     ///`ReferenceObject`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReferenceObject {
         pub id: ::uuid::Uuid,
     }
@@ -745,14 +570,8 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceAnnotationRequest`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceAnnotationRequest {
         pub id: ::uuid::Uuid,
     }
@@ -762,15 +581,9 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceAnnotationsRequestList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceAnnotationsRequestList(
         pub ::std::vec::Vec<ServiceAnnotationRequest>,
     );
@@ -793,14 +606,8 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceLabelRequest`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceLabelRequest {
         pub id: ::uuid::Uuid,
     }
@@ -810,15 +617,9 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceLabelsRequestList`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceLabelsRequestList(pub ::std::vec::Vec<ServiceLabelRequest>);
     impl ::std::ops::Deref for ServiceLabelsRequestList {
         type Target = ::std::vec::Vec<ServiceLabelRequest>;
@@ -839,15 +640,8 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceStepMetric`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceStepMetric {
         ///The duration of the step in seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -863,14 +657,8 @@ Default value is linked to the database type:
         }
     }
     ///`ServiceStepMetrics`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ServiceStepMetrics {
         ///A list of metrics for deployment steps of the service.
         pub details: ::std::vec::Vec<ServiceStepMetric>,
@@ -886,14 +674,8 @@ Default value is linked to the database type:
         }
     }
     ///`Status`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Status {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub deployment_request_id: ::std::option::Option<::uuid::Uuid>,
@@ -918,14 +700,8 @@ Default value is linked to the database type:
         }
     }
     ///`StatusDetails`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatusDetails {
         pub action: crate::types::ServiceActionEnum,
         pub status: crate::types::ServiceActionStatusEnum,
@@ -4809,6 +4585,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for DatabaseAccessibilityEnum {
         fn schema_name() -> ::std::string::String {
             "DatabaseAccessibilityEnum".to_owned()
@@ -4968,6 +4745,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for DatabaseModeEnum {
         fn schema_name() -> ::std::string::String {
             "DatabaseModeEnum".to_owned()
@@ -5140,6 +4918,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for DatabaseTypeEnum {
         fn schema_name() -> ::std::string::String {
             "DatabaseTypeEnum".to_owned()
@@ -5312,6 +5091,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for EnvironmentModeEnum {
         fn schema_name() -> ::std::string::String {
             "EnvironmentModeEnum".to_owned()
@@ -5521,6 +5301,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for OrganizationAnnotationsGroupScopeEnum {
         fn schema_name() -> ::std::string::String {
             "OrganizationAnnotationsGroupScopeEnum".to_owned()
@@ -5730,6 +5511,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for PlanEnum {
         fn schema_name() -> ::std::string::String {
             "PlanEnum".to_owned()
@@ -5907,6 +5689,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceActionEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceActionEnum".to_owned()
@@ -6099,6 +5882,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceActionStatusEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceActionStatusEnum".to_owned()
@@ -6266,6 +6050,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceDeploymentStatusEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceDeploymentStatusEnum".to_owned()
@@ -6478,6 +6263,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceStepMetricNameEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceStepMetricNameEnum".to_owned()
@@ -6675,6 +6461,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceSubActionEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceSubActionEnum".to_owned()
@@ -6867,6 +6654,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for ServiceTypeEnum {
         fn schema_name() -> ::std::string::String {
             "ServiceTypeEnum".to_owned()
@@ -7168,6 +6956,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for StateEnum {
         fn schema_name() -> ::std::string::String {
             "StateEnum".to_owned()
@@ -7344,6 +7133,7 @@ assert_eq!(new.to_string(), "SOMETHING_NEW");
             deserializer.deserialize_str(Visitor)
         }
     }
+    #[cfg(feature = "schemars")]
     impl ::schemars::JsonSchema for StepMetricStatusEnum {
         fn schema_name() -> ::std::string::String {
             "StepMetricStatusEnum".to_owned()

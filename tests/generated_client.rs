@@ -470,3 +470,19 @@ async fn too_many_requests_keeps_retry_after() {
     assert_eq!(response.headers().get("retry-after").unwrap(), "17");
     assert_eq!(body_bytes(response).await, br#"{"status":429,"detail":"slow down"}"#);
 }
+
+/// With the `schemars` feature the models describe themselves, and an open enum's schema
+/// accepts any string while listing the values known today.
+#[cfg(feature = "schemars")]
+#[test]
+fn with_the_schemars_feature_models_have_json_schemas() {
+    let backup = serde_json::to_value(schemars::schema_for!(Backup)).unwrap();
+    let required: Vec<&str> =
+        backup["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(required.contains(&"created_at") && required.contains(&"id"), "{backup}");
+
+    let status = serde_json::to_value(schemars::schema_for!(ServiceActionStatusEnum)).unwrap();
+    assert_eq!(status["type"], "string", "{status}");
+    assert!(status.get("enum").is_none(), "an open enum lists no closed set: {status}");
+    assert!(status["examples"].as_array().unwrap().contains(&json!("SUCCESS")), "{status}");
+}

@@ -67,9 +67,50 @@ pub(crate) fn generate(spec: &Spec, text: &str) -> Result<String, SpecError> {
         })?;
         types.1.extend(items.items);
     }
+    schemars_behind_feature(&mut types.1);
 
     let digest = crate::spec_digest(text);
     Ok(format!("{BANNER}{DIGEST_PREFIX}{digest}\n\n{}", prettyplease::unparse(&file)))
+}
+
+/// The `JsonSchema` derives, behind the generated crate's `schemars` feature.
+///
+/// Deriving it costs every dependent schemars, its derive macro and an impl per model, on the
+/// critical path of their build, for a use (describing the models as JSON Schema at run time)
+/// that few have: `schema/` already holds those schemas, made from openapi.yaml. progenitor
+/// derives it or not for all types, so the derive is asked for and then moved under
+/// `cfg_attr` here, which keeps the set of models that have it exactly progenitor's.
+fn schemars_behind_feature(items: &mut [syn::Item]) {
+    let is_json_schema = |path: &syn::Path| path.segments.last().is_some_and(|s| s.ident == "JsonSchema");
+    for item in items {
+        let attrs = match item {
+            syn::Item::Struct(s) => &mut s.attrs,
+            syn::Item::Enum(e) => &mut e.attrs,
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &mut m.content {
+                    schemars_behind_feature(inner);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let mut derived = false;
+        for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            if paths.iter().any(is_json_schema) {
+                derived = true;
+                let kept = paths.into_iter().filter(|p| !is_json_schema(p));
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        if derived {
+            attrs.push(syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]));
+        }
+    }
 }
 
 const FIX_PROGENITOR: &str = "check the named schema against progenitor 0.15's limits (one JSON body type per status class, \

@@ -156,6 +156,7 @@ pub(crate) fn tokens(e: &StringEnum) -> TokenStream {
             }
         }
 
+        #[cfg(feature = "schemars")]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::string::String {
                 #schema_name.to_owned()
