@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use rand::rngs::StdRng;
+// A small, fast generator: jitter only spreads clients apart, it guards no secret. (SmallRng
+// would add ChaCha and zerocopy to every dependent's build.)
+use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -12,7 +14,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 pub(crate) struct FullJitter {
     /// Made at the first retry: most operations never retry, and seeding from the OS costs a
     /// system call.
-    rng: Option<StdRng>,
+    rng: Option<SmallRng>,
     seed: Option<u64>,
     ceiling: Duration,
     max: Duration,
@@ -35,8 +37,8 @@ impl Iterator for FullJitter {
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         let seed = self.seed;
         let rng = self.rng.get_or_insert_with(|| match seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
-            None => StdRng::from_os_rng(),
+            Some(seed) => SmallRng::seed_from_u64(seed),
+            None => SmallRng::from_os_rng(),
         });
         Some(Duration::from_nanos(rng.random_range(0..=nanos)))
     }

@@ -117,7 +117,8 @@ impl RetryPolicy {
         self
     }
 
-    /// Seeds the jitter so that waits are reproducible (tests, simulations).
+    /// Seeds the jitter so that waits are reproducible (tests, simulations): the same seed gives
+    /// the same waits on one platform with one version of this crate.
     pub fn with_jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = Some(seed);
         self
