@@ -28,6 +28,14 @@ pub struct Limits {
 
 /// The default bound on one answer: a page of 20 backups is tens of kilobytes, so 8 MiB leaves
 /// room for far larger pages while stopping an endless body within milliseconds.
+///
+/// ```
+/// use qovery_backups_api::{Client, ClientInfo as _, Limits, DEFAULT_MAX_RESPONSE_BYTES};
+///
+/// assert_eq!(DEFAULT_MAX_RESPONSE_BYTES, 8 << 20);
+/// let client = Client::new("https://api.qovery.com", Limits::default());
+/// assert_eq!(client.inner().max_response_bytes(), DEFAULT_MAX_RESPONSE_BYTES);
+/// ```
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Default for Limits {
@@ -39,12 +47,23 @@ impl Default for Limits {
 impl Limits {
     /// The most bytes of one answer's body that are read; past it the read fails with
     /// [`ResponseTooLarge`]. At least 1.
+    ///
+    /// ```
+    /// use qovery_backups_api::Limits;
+    ///
+    /// assert_eq!(Limits::default().with_max_response_bytes(64 << 10).max_response_bytes(), 64 << 10);
+    /// assert_eq!(Limits::default().with_max_response_bytes(0).max_response_bytes(), 1);
+    /// ```
     pub fn with_max_response_bytes(mut self, max: u64) -> Self {
         self.max_response_bytes = max.max(1);
         self
     }
 
     /// The bound in force.
+    ///
+    /// ```
+    /// assert_eq!(qovery_backups_api::Limits::default().max_response_bytes(), 8 << 20);
+    /// ```
     pub fn max_response_bytes(&self) -> u64 {
         self.max_response_bytes
     }

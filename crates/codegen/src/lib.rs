@@ -127,6 +127,31 @@ pub fn generate_client(file: &str, text: &str) -> Result<String, SpecError> {
 
 /// The banner line that records which spec a generated client came from:
 /// `// openapi.yaml digest: ` and 16 hex digits.
+///
+/// ```
+/// use qovery_backups_codegen::{DIGEST_LINE_PREFIX, generate_client, spec_digest};
+///
+/// # const SPEC: &str = "
+/// # openapi: 3.0.0
+/// # info: {title: tiny, version: '1'}
+/// # paths:
+/// #   /health:
+/// #     get:
+/// #       operationId: getHealth
+/// #       responses:
+/// #         '200':
+/// #           description: up
+/// #           content: {application/json: {schema: {$ref: '#/components/schemas/Health'}}}
+/// # components:
+/// #   schemas:
+/// #     Health: {type: object, required: [status], properties: {status: {type: string}}}
+/// # ";
+/// let client = generate_client("tiny.yaml", SPEC)?;
+/// // What build.rs does to tell whether a snapshot was made from this spec.
+/// let recorded = client.lines().find_map(|line| line.strip_prefix(DIGEST_LINE_PREFIX));
+/// assert_eq!(recorded, Some(spec_digest(SPEC).as_str()));
+/// # Ok::<(), qovery_backups_codegen::SpecError>(())
+/// ```
 pub const DIGEST_LINE_PREFIX: &str = client::DIGEST_PREFIX;
 
 /// The digest of a spec's text recorded in the generated client's banner: FNV-1a, 64 bits, over

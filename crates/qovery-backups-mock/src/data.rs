@@ -57,6 +57,13 @@ pub enum History {
 
 impl History {
     /// The name `FromStr` reads and `Display` prints.
+    ///
+    /// ```
+    /// use qovery_backups_mock::History;
+    ///
+    /// assert_eq!(History::Retention.as_str(), "retention");
+    /// assert_eq!(History::Nightly.as_str().parse(), Ok(History::Nightly));
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             History::Nightly => "nightly",
@@ -72,6 +79,13 @@ impl fmt::Display for History {
 }
 
 /// Why a [`History`] name could not be read.
+///
+/// ```
+/// use qovery_backups_mock::History;
+///
+/// let error = "hourly".parse::<History>().unwrap_err();
+/// assert_eq!(error.to_string(), "unknown history `hourly`; use `nightly` or `retention`");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryParseError(String);
 

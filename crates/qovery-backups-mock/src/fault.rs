@@ -107,24 +107,90 @@ pub enum Fault {
 }
 
 /// Where [`Fault::Endless`] stops anyway: 1 GiB.
+///
+/// ```
+/// use qovery_backups_mock::ENDLESS_CAP;
+///
+/// assert_eq!(ENDLESS_CAP, 1 << 30);
+/// // A client with the default response limit gives up long before.
+/// assert!(qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES < ENDLESS_CAP);
+/// ```
 pub const ENDLESS_CAP: u64 = 1 << 30;
 
 /// How many bytes of padding [`Fault::Huge`] adds to a backup's message: 64 MiB.
+///
+/// ```
+/// use qovery_backups_mock::HUGE_PADDING;
+///
+/// assert_eq!(HUGE_PADDING, 64 << 20);
+/// // Past the default response limit, so a bounded client refuses the answer.
+/// assert!(HUGE_PADDING as u64 > qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES);
+/// ```
 pub const HUGE_PADDING: usize = 64 << 20;
 
 /// The size of the header [`Fault::BigHeader`] adds: 1 MiB, well past the 64 KiB that many
 /// proxies accept and the roughly 400 KiB response head that hyper's client reads at most.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// use qovery_backups_mock::{BIG_HEADER_BYTES, Fault, FaultPlan};
+///
+/// assert_eq!(BIG_HEADER_BYTES, 1 << 20);
+/// server.set_faults(FaultPlan::new().at(1, Fault::BigHeader));
+/// let url = format!("{}/organization", server.base_url());
+/// // reqwest refuses a response head this large.
+/// assert!(reqwest::Client::new().get(url).bearer_auth(server.token()).send().await.is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub const BIG_HEADER_BYTES: usize = 1 << 20;
 
 /// What [`Fault::Escape`] appends to names, messages and details: text that a terminal would
 /// act on if printed raw (hide what follows, retitle the window, ring, move the cursor).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// use qovery_backups_api::types::BackupPaginatedResponseList;
+/// use qovery_backups_mock::{Fault, FaultPlan, HOSTILE_TEXT};
+///
+/// server.set_faults(FaultPlan::new().at(1, Fault::Escape));
+/// let url = format!("{}/database/{}/backup", server.base_url(), server.database_ids()[0]);
+/// let page: BackupPaginatedResponseList =
+///     reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?.json().await?;
+/// // What a client must not print raw.
+/// assert!(page.results[0].name.ends_with(HOSTILE_TEXT));
+/// assert!(HOSTILE_TEXT.contains('\u{1b}'));
+/// # Ok(())
+/// # }
+/// ```
 pub const HOSTILE_TEXT: &str = "\u{1b}[8m hidden \u{1b}]0;pwned\u{7} bell\u{7} cr\r lf\n";
 
 /// What `Fault::Slow` and `Fault::Late` wait when the SPEC names no duration.
+///
+/// ```
+/// use qovery_backups_mock::{DEFAULT_SLOW, Fault};
+///
+/// assert_eq!("slow".parse::<Fault>().unwrap(), Fault::Slow(DEFAULT_SLOW));
+/// assert_eq!("late".parse::<Fault>().unwrap(), Fault::Late(DEFAULT_SLOW));
+/// assert_eq!(DEFAULT_SLOW.as_secs(), 5);
+/// ```
 pub const DEFAULT_SLOW: Duration = Duration::from_secs(5);
 
 /// The kinds a probabilistic plan picks from when it names none: the ones a client is expected
 /// to retry.
+///
+/// ```
+/// use qovery_backups_mock::{DEFAULT_RANDOM_KINDS, FaultPlan};
+///
+/// let plan = FaultPlan::new().with_probability(0.2); // no kinds named: these are used
+/// assert!(plan.kinds().is_empty());
+/// // None of them applies the operation, so retrying any request is safe.
+/// assert!(DEFAULT_RANDOM_KINDS.iter().all(|fault| !fault.applies_operation()));
+/// ```
 pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
     Fault::Status(500),
     Fault::Status(502),
@@ -136,6 +202,14 @@ pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
 ];
 
 /// Cap on consecutive random faults for one request when the plan names none.
+///
+/// ```
+/// use qovery_backups_mock::{DEFAULT_MAX_CONSECUTIVE, FaultPlan};
+///
+/// assert_eq!(DEFAULT_MAX_CONSECUTIVE, 3);
+/// assert_eq!(FaultPlan::new().max_consecutive(), DEFAULT_MAX_CONSECUTIVE);
+/// // So a client that makes 4 attempts always gets through random faults.
+/// ```
 pub const DEFAULT_MAX_CONSECUTIVE: u32 = 3;
 
 const KIND_LIST: &str = "a status 400-599 (e.g. 500, 502, 503, 504), 429s[:SECS], 429d[:SECS], \
@@ -146,6 +220,15 @@ const SPEC_EXAMPLE: &str = "3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,see
 
 impl Fault {
     /// Whether the request is processed (and, for a create or delete, applied) under this fault.
+    ///
+    /// ```
+    /// use qovery_backups_mock::Fault;
+    ///
+    /// // The create or delete happened, although the client got no answer.
+    /// assert!(Fault::Lost.applies_operation());
+    /// // Refused before anything was done: safe to send again.
+    /// assert!(!Fault::Status(503).applies_operation());
+    /// ```
     pub fn applies_operation(&self) -> bool {
         matches!(
             self,
@@ -166,6 +249,21 @@ impl Fault {
 
     /// Whether the client receives a complete HTTP answer under this fault (one it may still
     /// refuse to read, like [`Fault::BigHeader`]'s).
+    ///
+    /// ```
+    /// use qovery_backups_mock::Fault;
+    ///
+    /// assert!(Fault::Status(503).answers());
+    /// assert!(!Fault::Reset.answers());
+    /// // Applied but unanswered: the client must find out what happened before sending again.
+    /// let ambiguous: Vec<String> = ["lost", "truncate", "late:1s", "reset"]
+    ///     .iter()
+    ///     .map(|spec| spec.parse::<Fault>().unwrap())
+    ///     .filter(|fault| fault.applies_operation() && !fault.answers())
+    ///     .map(|fault| fault.to_string())
+    ///     .collect();
+    /// assert_eq!(ambiguous, ["lost", "truncate"]);
+    /// ```
     pub fn answers(&self) -> bool {
         !matches!(self, Fault::Reset | Fault::Close | Fault::Truncate | Fault::Lost | Fault::Endless)
     }
@@ -349,6 +447,15 @@ impl Default for FaultPlan {
 
 impl FaultPlan {
     /// A plan with no fault at all.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{FaultPlan, MockConfig};
+    ///
+    /// let plan = FaultPlan::new();
+    /// assert!(plan.is_empty());
+    /// assert_eq!(plan.to_string(), "none");
+    /// assert_eq!(plan, MockConfig::default().faults);
+    /// ```
     pub fn new() -> Self {
         Self {
             schedule: BTreeMap::new(),
@@ -360,11 +467,34 @@ impl FaultPlan {
     }
 
     /// Same as [`FaultPlan::new`]: reads well where a plan is switched off.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// server.set_faults(FaultPlan::new().at(1, Fault::Status(503)));
+    /// // The part of the test that needs faults is over.
+    /// server.set_faults(FaultPlan::none());
+    /// let url = format!("{}/organization", server.base_url());
+    /// assert_eq!(reqwest::Client::new().get(url).bearer_auth(server.token()).send().await?.status(), 200);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn none() -> Self {
         Self::new()
     }
 
     /// The `n`th request (1-based) gets `fault`. `n = 0` never matches.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// // The first request is refused, its retry loses the connection, the third goes through.
+    /// let plan = FaultPlan::new().at(1, Fault::Status(503)).at(2, Fault::Reset);
+    /// assert_eq!(plan.to_string(), "1=503,2=reset");
+    /// ```
     #[must_use]
     pub fn at(mut self, n: u64, fault: Fault) -> Self {
         self.schedule.insert(n, fault);
@@ -372,6 +502,14 @@ impl FaultPlan {
     }
 
     /// Each request is faulted with this probability (clamped to 0..=1; NaN counts as 0).
+    ///
+    /// ```
+    /// use qovery_backups_mock::FaultPlan;
+    ///
+    /// assert_eq!(FaultPlan::new().with_probability(0.1).probability(), 0.1);
+    /// assert_eq!(FaultPlan::new().with_probability(7.0).probability(), 1.0);
+    /// assert_eq!(FaultPlan::new().with_probability(f64::NAN).probability(), 0.0);
+    /// ```
     #[must_use]
     pub fn with_probability(mut self, probability: f64) -> Self {
         self.probability = if probability.is_nan() { 0.0 } else { probability.clamp(0.0, 1.0) };
@@ -380,6 +518,14 @@ impl FaultPlan {
 
     /// The kinds a random fault picks from, each equally likely. Empty means
     /// [`DEFAULT_RANDOM_KINDS`].
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// // Only connection faults, for a test of the client's reconnects.
+    /// let plan = FaultPlan::new().with_probability(0.3).with_kinds([Fault::Reset, Fault::Close]);
+    /// assert_eq!(plan.to_string(), "p=0.3,kinds=reset|close");
+    /// ```
     #[must_use]
     pub fn with_kinds(mut self, kinds: impl IntoIterator<Item = Fault>) -> Self {
         self.kinds = kinds.into_iter().collect();
@@ -388,6 +534,24 @@ impl FaultPlan {
 
     /// The cap on faulted attempts in a row at one request before it is served normally.
     /// 0 switches random faults off.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// // Every request is faulted, but never more than twice in a row.
+    /// server.set_faults(FaultPlan::new().with_probability(1.0).with_kinds([Fault::Status(503)]).with_max_consecutive(2));
+    /// let (client, url) = (reqwest::Client::new(), format!("{}/organization", server.base_url()));
+    /// let mut statuses = Vec::new();
+    /// for _ in 0..3 {
+    ///     statuses.push(client.get(&url).bearer_auth(server.token()).send().await?.status().as_u16());
+    /// }
+    /// assert_eq!(statuses, [503, 503, 200]);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn with_max_consecutive(mut self, max: u32) -> Self {
         self.max_consecutive = max;
@@ -395,6 +559,28 @@ impl FaultPlan {
     }
 
     /// The seed of the generator behind random faults.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let plan = FaultPlan::new().with_probability(0.5).with_kinds([Fault::Status(503)]).with_seed(7);
+    /// let (client, url) = (reqwest::Client::new(), format!("{}/organization", server.base_url()));
+    /// let mut runs = Vec::new();
+    /// for _ in 0..2 {
+    ///     server.set_faults(plan.clone()); // the generator starts afresh
+    ///     server.clear_requests();
+    ///     for _ in 0..10 {
+    ///         client.get(&url).bearer_auth(server.token()).send().await?;
+    ///     }
+    ///     runs.push(server.requests().into_iter().map(|r| r.status).collect::<Vec<_>>());
+    /// }
+    /// assert_eq!(runs[0], runs[1]); // the same seed, the same faults
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -402,31 +588,74 @@ impl FaultPlan {
     }
 
     /// Whether the plan can fault no request.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// assert!(FaultPlan::new().is_empty());
+    /// assert!(FaultPlan::new().with_probability(0.5).with_max_consecutive(0).is_empty());
+    /// assert!(!FaultPlan::new().at(3, Fault::Reset).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.schedule.is_empty() && (self.probability == 0.0 || self.max_consecutive == 0)
     }
 
     /// The scheduled faults, by request number.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let plan: FaultPlan = "2-4=503".parse().unwrap();
+    /// assert!(plan.schedule().keys().eq(&[2, 3, 4]));
+    /// assert!(plan.schedule().values().all(|fault| *fault == Fault::Status(503)));
+    /// ```
     pub fn schedule(&self) -> &BTreeMap<u64, Fault> {
         &self.schedule
     }
 
     /// The probability of a random fault per request.
+    ///
+    /// ```
+    /// use qovery_backups_mock::FaultPlan;
+    ///
+    /// assert_eq!(FaultPlan::new().probability(), 0.0);
+    /// assert_eq!("p=0.25".parse::<FaultPlan>().unwrap().probability(), 0.25);
+    /// ```
     pub fn probability(&self) -> f64 {
         self.probability
     }
 
     /// The kinds random faults pick from, as given (empty means [`DEFAULT_RANDOM_KINDS`]).
+    ///
+    /// ```
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let plan: FaultPlan = "p=0.1, kinds=reset|429s:2".parse().unwrap();
+    /// assert_eq!(plan.kinds(), [Fault::Reset, Fault::RetryAfterSeconds(2)]);
+    /// ```
     pub fn kinds(&self) -> &[Fault] {
         &self.kinds
     }
 
     /// The cap on consecutive faulted attempts at one request.
+    ///
+    /// ```
+    /// use qovery_backups_mock::FaultPlan;
+    ///
+    /// assert_eq!("p=0.5, max=5".parse::<FaultPlan>().unwrap().max_consecutive(), 5);
+    /// ```
     pub fn max_consecutive(&self) -> u32 {
         self.max_consecutive
     }
 
     /// The seed of the generator behind random faults.
+    ///
+    /// ```
+    /// use qovery_backups_mock::FaultPlan;
+    ///
+    /// assert_eq!(FaultPlan::new().seed(), 0);
+    /// assert_eq!("p=0.5, seed=9".parse::<FaultPlan>().unwrap().seed(), 9);
+    /// ```
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -566,6 +795,16 @@ fn parse_request_range(key: &str) -> Result<(u64, u64), String> {
 
 /// Why a fault SPEC (or one fault kind) could not be read: the offending item and what to write
 /// instead.
+///
+/// ```
+/// use qovery_backups_mock::FaultPlan;
+///
+/// let error = "1=503, 2=slow:5".parse::<FaultPlan>().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid fault spec item `2=slow:5`: `5` has no unit; write e.g. `1500ms` or `1.5s`"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultSpecError {
     item: String,
@@ -578,11 +817,21 @@ impl FaultSpecError {
     }
 
     /// The part of the SPEC that is wrong.
+    ///
+    /// ```
+    /// let error = "1=503, 3=teapot".parse::<qovery_backups_mock::FaultPlan>().unwrap_err();
+    /// assert_eq!(error.item(), "3=teapot");
+    /// ```
     pub fn item(&self) -> &str {
         &self.item
     }
 
     /// What is wrong with it.
+    ///
+    /// ```
+    /// let error = "3=teapot".parse::<qovery_backups_mock::FaultPlan>().unwrap_err();
+    /// assert!(error.message().starts_with("unknown fault kind `teapot`; expected one of"));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -53,6 +53,22 @@ pub struct Fleet {
 impl Fleet {
     /// 2 organizations × 2 projects × 2 environments × 3 databases, every third one `MANAGED`,
     /// 5 backups in each of the others: what `qovery-backups mock --fleet` serves.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+    ///
+    /// let server = MockServer::start(MockConfig { fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+    /// // The first environment of the first organization the sample adds (after the default one).
+    /// let project = server.project_ids(server.organization_ids()[1])[0];
+    /// let databases = server.environment_database_ids(server.environment_ids(project)[0]);
+    /// assert_eq!(databases.len(), 3);
+    /// assert_eq!(server.backup_count(databases[0]), Some(5));
+    /// assert_eq!(server.backup_count(databases[2]), None); // the third is MANAGED
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sample() -> Fleet {
         Fleet { organizations: 2, projects: 2, environments: 2, databases: 3, managed_every: 3, backups: 5 }
     }

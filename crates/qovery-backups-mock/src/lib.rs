@@ -217,6 +217,13 @@ use crate::http::{Shared, lock};
 use crate::lifecycle::{OutcomeState, assert_final};
 
 /// The token [`MockConfig::default`] accepts.
+///
+/// ```
+/// use qovery_backups_mock::{DEFAULT_TOKEN, MockConfig};
+///
+/// assert_eq!(DEFAULT_TOKEN, "mock-token");
+/// assert_eq!(MockConfig::default().token, DEFAULT_TOKEN);
+/// ```
 pub const DEFAULT_TOKEN: &str = "mock-token";
 
 /// How a [`MockServer`] starts: its token, its seeded data, its page size, latency and faults,

@@ -72,6 +72,13 @@ impl fmt::Display for Lifecycle {
 }
 
 /// Why a [`Lifecycle`] could not be read: what to write instead.
+///
+/// ```
+/// use qovery_backups_mock::Lifecycle;
+///
+/// let error = "queued=2".parse::<Lifecycle>().unwrap_err();
+/// assert_eq!(error.to_string(), "invalid lifecycle: `queued=2`: `2` has no unit; write e.g. `1500ms` or `1.5s`");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LifecycleParseError(String);
 
@@ -185,11 +192,27 @@ fn clamp_probability(p: f64) -> f64 {
 
 impl Outcomes {
     /// Every backup succeeds.
+    ///
+    /// ```
+    /// use qovery_backups_mock::{MockConfig, Outcomes};
+    ///
+    /// assert_eq!(Outcomes::new(), MockConfig::default().outcomes);
+    /// assert_eq!(Outcomes::new().to_string(), "none");
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The next create (after those already queued) ends with `outcome`.
+    ///
+    /// ```
+    /// use qovery_backups_api::types::ServiceActionStatusEnum::{Canceled, Error};
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// // The next create fails, the one after is canceled, the rest succeed.
+    /// let outcomes = Outcomes::new().then(Error).then(Canceled);
+    /// assert_eq!(outcomes.to_string(), "next=ERROR|CANCELED");
+    /// ```
     ///
     /// # Panics
     ///
@@ -203,6 +226,14 @@ impl Outcomes {
 
     /// A backup whose name contains `text` ends with `outcome`, unless the queue decided first.
     ///
+    /// ```
+    /// use qovery_backups_api::types::ServiceActionStatusEnum;
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// let outcomes = Outcomes::new().when_name_contains("pre-migration", ServiceActionStatusEnum::Error);
+    /// assert_eq!(outcomes.to_string(), "name:pre-migration=ERROR");
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `outcome` is not `SUCCESS`, `ERROR` or `CANCELED`.
@@ -215,6 +246,13 @@ impl Outcomes {
 
     /// The probability that a backup neither the queue nor a rule decided ends `ERROR`
     /// (clamped to 0..=1).
+    ///
+    /// ```
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// assert_eq!(Outcomes::new().with_error_probability(0.1).to_string(), "error=0.1");
+    /// assert_eq!(Outcomes::new().with_error_probability(1.5).to_string(), "error=1");
+    /// ```
     #[must_use]
     pub fn with_error_probability(mut self, p: f64) -> Self {
         self.error_probability = clamp_probability(p);
@@ -223,6 +261,13 @@ impl Outcomes {
 
     /// The probability that a backup neither the queue nor a rule decided ends `CANCELED`
     /// (clamped to 0..=1; with the error probability, at most 1 in all).
+    ///
+    /// ```
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// let outcomes = Outcomes::new().with_error_probability(0.1).with_canceled_probability(0.05);
+    /// assert_eq!(outcomes.to_string(), "error=0.1,canceled=0.05");
+    /// ```
     #[must_use]
     pub fn with_canceled_probability(mut self, p: f64) -> Self {
         self.canceled_probability = clamp_probability(p);
@@ -230,6 +275,14 @@ impl Outcomes {
     }
 
     /// The seed of the generator behind the probabilities.
+    ///
+    /// ```
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// // Another sequence of outcomes, as reproducible as the first.
+    /// let outcomes = Outcomes::new().with_error_probability(0.3).with_seed(7);
+    /// assert_eq!(outcomes, "error=0.3, seed=7".parse().unwrap());
+    /// ```
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -237,6 +290,14 @@ impl Outcomes {
     }
 
     /// The outcomes queued for the next creates.
+    ///
+    /// ```
+    /// use qovery_backups_api::types::ServiceActionStatusEnum::{Error, Success};
+    /// use qovery_backups_mock::Outcomes;
+    ///
+    /// let outcomes: Outcomes = "next=error|success".parse().unwrap();
+    /// assert!(outcomes.queued().eq([&Error, &Success]));
+    /// ```
     pub fn queued(&self) -> impl Iterator<Item = &ServiceActionStatusEnum> {
         self.next.iter()
     }
@@ -266,6 +327,16 @@ impl fmt::Display for Outcomes {
 }
 
 /// Why an outcome SPEC could not be read: the item and what is wrong with it.
+///
+/// ```
+/// use qovery_backups_mock::Outcomes;
+///
+/// let error = "next=ongoing".parse::<Outcomes>().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid outcome spec item `next=ongoing`: `ongoing` is not a final status; use success, error or canceled"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutcomeSpecError {
     item: String,

@@ -8,6 +8,11 @@ use crate::Fault;
 
 /// How many records the log keeps: past this, the oldest are dropped, so a server left running
 /// (a benchmark, `qovery-backups mock`) does not grow without end.
+///
+/// ```
+/// // A soak test that sends more requests than this reads the log as it goes.
+/// assert_eq!(qovery_backups_mock::REQUEST_LOG_CAPACITY, 100_000);
+/// ```
 pub const REQUEST_LOG_CAPACITY: usize = 100_000;
 
 /// One request as the server received it, and what it did with it.

@@ -32,6 +32,14 @@ impl AuthScheme {
     /// JWT-shaped means three dot-separated parts whose first decodes (base64url) to a JSON
     /// object. Qovery's CLI only checks that the first part decodes, which some plain API tokens
     /// also do; requiring the JSON header avoids sending those as `Bearer`.
+    ///
+    /// ```
+    /// use qovery_backups::AuthScheme;
+    ///
+    /// // Three dot-separated parts are not enough: the first must decode to a JSON object.
+    /// assert_eq!(AuthScheme::detect("abc.def.ghi"), AuthScheme::Token);
+    /// assert_eq!(AuthScheme::detect(" eyJhbGciOiJIUzI1NiJ9.e30.c2ln\n"), AuthScheme::Bearer);
+    /// ```
     pub fn detect(token: &str) -> AuthScheme {
         let parts: Vec<&str> = token.trim().split('.').collect();
         let header_is_json = parts.len() == 3

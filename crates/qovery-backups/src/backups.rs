@@ -37,16 +37,58 @@ impl Backups {
     }
 
     /// The database these backups belong to.
+    ///
+    /// ```
+    /// use qovery_backups::Backups;
+    ///
+    /// fn describe(backups: &Backups) -> String {
+    ///     format!("the backups of database {}", backups.database_id())
+    /// }
+    /// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// let backups = client.backups(uuid::Uuid::nil());
+    /// assert_eq!(describe(&backups), format!("the backups of database {}", uuid::Uuid::nil()));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn database_id(&self) -> Uuid {
         self.database_id
     }
 
     /// Every backup, newest first, as a lazy stream (see [`ListRequest`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// let database_id = server.database_ids()[0];
+    /// let all: Vec<_> = client.backups(database_id).list().items().try_collect().await?;
+    /// let ids: Vec<_> = all.iter().map(|b| b.id).collect();
+    /// assert_eq!(ids, server.backup_ids(database_id)); // all 45, newest first
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list(&self) -> ListRequest {
         ListRequest::new(self.client.clone(), self.database_id)
     }
 
     /// The newest backup, or `None` when the database has none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// let database_id = server.database_ids()[0];
+    /// let newest = client.backups(database_id).latest().await?;
+    /// assert_eq!(newest.map(|b| b.id), Some(server.backup_ids(database_id)[0]));
+    ///
+    /// let empty = server.add_database(0);
+    /// assert_eq!(client.backups(empty).latest().await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn latest(&self) -> Result<Option<Backup>, Error> {
         let page = fetch(&self.client, self.first_page(), None).await?;
         Ok(page.results.into_iter().next())
@@ -64,6 +106,31 @@ impl Backups {
     /// before the first attempt, and returns it if found. Only a create known not to have
     /// happened is sent again. To know what was there before, it reads the newest page first:
     /// one extra `GET` per create.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use std::time::Duration;
+    /// use qovery_backups::{Client, RetryPolicy};
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let client = Client::builder()
+    ///     .token(server.token())
+    ///     .base_url(server.base_url())
+    ///     .retry(RetryPolicy::default().with_initial_backoff(Duration::ZERO))
+    ///     .build()?;
+    /// let database_id = server.database_ids()[0];
+    /// // Request 1 reads the newest page; request 2, the create, is applied but its answer is lost.
+    /// server.set_faults(FaultPlan::new().at(2, Fault::Lost));
+    ///
+    /// let created = client.backups(database_id).create("nightly", "before migration").await?;
+    /// assert_eq!(created.name, "nightly");
+    /// assert_eq!(server.backup_ids(database_id)[0], created.id);
+    /// assert_eq!(server.backup_count(database_id), Some(46)); // one backup, not two
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create(&self, name: impl Into<String>, message: impl Into<String>) -> Result<Backup, Error> {
         let request = BackupRequest { name: name.into(), message: message.into() };
         let operation = Operation::Create { database_id: self.database_id };
@@ -127,6 +194,23 @@ impl Backups {
 
     /// Deletes a backup. Retried safely: when an earlier attempt may have deleted it and a
     /// retry answers 404, the delete has succeeded.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// let database_id = server.database_ids()[0];
+    /// let oldest = *server.backup_ids(database_id).last().unwrap();
+    /// client.backups(database_id).delete(oldest).await?;
+    /// assert!(!server.backup_ids(database_id).contains(&oldest));
+    ///
+    /// // A backup that is not there (and was not deleted by an earlier attempt) is an error.
+    /// let again = client.backups(database_id).delete(oldest).await.unwrap_err();
+    /// assert!(again.is_not_found());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete(&self, backup_id: Uuid) -> Result<(), Error> {
         let operation = Operation::Delete { database_id: self.database_id, backup_id };
         let wire = self.client.wire();

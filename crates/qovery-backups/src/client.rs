@@ -18,11 +18,37 @@ use crate::wire::Wire;
 use crate::{Backups, ConfigProblem, Error, ListMany, RetryPolicy, retry};
 
 /// Qovery's public API.
+///
+/// ```
+/// use qovery_backups::{Client, DEFAULT_BASE_URL};
+///
+/// let client = Client::builder().token("qov_example_token").build()?;
+/// assert_eq!(client.base_url(), DEFAULT_BASE_URL);
+/// # Ok::<(), qovery_backups::Error>(())
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
 
 /// Environment variables read by [`Client::from_env`], in order of preference for the token.
+///
+/// ```
+/// use qovery_backups::TOKEN_ENV_VARS;
+///
+/// assert_eq!(TOKEN_ENV_VARS, ["QOVERY_API_TOKEN", "QOVERY_CLI_ACCESS_TOKEN"]);
+/// // What a program can tell a user who has set neither.
+/// let advice = format!("set {}", TOKEN_ENV_VARS.join(" or "));
+/// assert_eq!(advice, "set QOVERY_API_TOKEN or QOVERY_CLI_ACCESS_TOKEN");
+/// ```
 pub const TOKEN_ENV_VARS: [&str; 2] = ["QOVERY_API_TOKEN", "QOVERY_CLI_ACCESS_TOKEN"];
 /// Environment variable that overrides the API's base URL.
+///
+/// ```
+/// use qovery_backups::BASE_URL_ENV_VAR;
+///
+/// assert_eq!(BASE_URL_ENV_VAR, "QOVERY_API_URL");
+/// // Unset or empty, the public API is used.
+/// let base_url = std::env::var(BASE_URL_ENV_VAR).ok().filter(|url| !url.trim().is_empty());
+/// println!("API: {}", base_url.as_deref().unwrap_or(qovery_backups::DEFAULT_BASE_URL));
+/// ```
 pub const BASE_URL_ENV_VAR: &str = "QOVERY_API_URL";
 
 /// A client for Qovery's backup API. Cheap to clone: clones share one connection pool.
@@ -61,6 +87,12 @@ struct ClientRef {
 
 impl Client {
     /// Starts configuring a client.
+    ///
+    /// ```
+    /// let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// assert_eq!(client.retry_policy().max_attempts(), 3); // every setting has a default but the token
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -77,6 +109,17 @@ impl Client {
     }
 
     /// The backups of one database.
+    ///
+    /// ```
+    /// use qovery_backups::Client;
+    ///
+    /// let client = Client::builder().token("qov_example_token").build()?;
+    /// let database_id = "3c90c3cc-0d44-4b50-8888-8dd25736052a".parse().unwrap();
+    /// // No call is made yet: a `Backups` is a handle, as cheap to clone as the client.
+    /// let backups = client.backups(database_id);
+    /// assert_eq!(backups.database_id(), database_id);
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn backups(&self, database_id: Uuid) -> Backups {
         Backups::new(self.clone(), database_id)
     }
@@ -119,21 +162,64 @@ impl Client {
 
     /// The generated low-level client, for anything this crate does not wrap. It sends the same
     /// `Authorization` header, but has no retries.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use qovery_backups::api::ClientInfo as _;
+    ///
+    /// // An operation this crate does not wrap, sent as is: a single attempt, no retry.
+    /// let organizations = client.api().list_organization().send().await?.into_inner();
+    /// assert_eq!(organizations.results[0].name, "default");
+    /// assert_eq!(client.api().baseurl(), client.base_url());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn api(&self) -> &qovery_backups_api::Client {
         &self.inner.api
     }
 
     /// The API's base URL.
+    ///
+    /// ```
+    /// let client = qovery_backups::Client::builder()
+    ///     .token("qov_example_token")
+    ///     .base_url("http://127.0.0.1:8080/")
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080"); // without the trailing slash
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
 
     /// The retry policy in force.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, RetryPolicy};
+    ///
+    /// let client = Client::builder().token("qov_example_token").retry(RetryPolicy::never()).build()?;
+    /// assert_eq!(client.retry_policy().max_attempts(), 1);
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
 
     /// The per-attempt timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let client = qovery_backups::Client::builder()
+    ///     .token("qov_example_token")
+    ///     .timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(client.timeout(), Duration::from_secs(10));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
@@ -214,41 +300,121 @@ impl fmt::Debug for ClientBuilder {
 }
 
 /// Per-attempt timeout unless configured.
+///
+/// ```
+/// use qovery_backups::{Client, DEFAULT_TIMEOUT};
+///
+/// assert_eq!(DEFAULT_TIMEOUT.as_secs(), 30);
+/// let client = Client::builder().token("qov_example_token").build()?;
+/// assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
+/// # Ok::<(), qovery_backups::Error>(())
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ClientBuilder {
     /// The API token (organization API token, or a JWT). Kept secret: never printed.
+    ///
+    /// ```
+    /// use qovery_backups::Client;
+    ///
+    /// let builder = Client::builder().token("qov_example_token");
+    /// assert!(!format!("{builder:?}").contains("qov_example_token"));
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
         self
     }
 
     /// Forces `Token` or `Bearer` instead of detecting it from the token's shape.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups::{AuthScheme, Client};
+    ///
+    /// // A token that detection would send as `Token`, for a server that wants `Bearer`.
+    /// let client = Client::builder()
+    ///     .token(server.token())
+    ///     .auth_scheme(AuthScheme::Bearer)
+    ///     .base_url(server.base_url())
+    ///     .build()?;
+    /// client.backups(server.database_ids()[0]).latest().await?;
+    /// assert_eq!(server.requests()[0].auth_scheme.as_deref(), Some("Bearer"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
         self.auth_scheme = Some(scheme);
         self
     }
 
     /// The API's base URL, `https://api.qovery.com` by default.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, ConfigProblem};
+    ///
+    /// // Plain HTTP is accepted to loopback only, such as a local mock of the API.
+    /// let client = Client::builder().token("qov_example_token").base_url("http://localhost:8080").build()?;
+    /// assert_eq!(client.base_url(), "http://localhost:8080");
+    ///
+    /// let refused = Client::builder().token("qov_example_token").base_url("api.qovery.com").build().unwrap_err();
+    /// assert_eq!(refused.config_problem(), Some(ConfigProblem::BaseUrl));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
     /// How to retry failed calls.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, RetryPolicy};
+    ///
+    /// let client = Client::builder()
+    ///     .token("qov_example_token")
+    ///     .retry(RetryPolicy::default().with_max_attempts(5))
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().max_attempts(), 5);
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// The time allowed for one attempt, from sending the request to the end of the answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qovery_backups::{Client, ConfigProblem};
+    ///
+    /// let client = Client::builder().token("qov_example_token").timeout(Duration::from_secs(5)).build()?;
+    /// assert_eq!(client.timeout(), Duration::from_secs(5));
+    ///
+    /// let refused = Client::builder().token("qov_example_token").timeout(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(refused.config_problem(), Some(ConfigProblem::ZeroTimeout));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// The time allowed to open a connection.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let client = qovery_backups::Client::builder()
+    ///     .token("qov_example_token")
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -256,6 +422,14 @@ impl ClientBuilder {
 
     /// Allows `http://` to a host that is not loopback. Off by default: the token would cross
     /// the network in clear.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, ConfigProblem};
+    ///
+    /// let builder = || Client::builder().token("qov_example_token").base_url("http://backups-proxy.internal:8080");
+    /// assert_eq!(builder().build().unwrap_err().config_problem(), Some(ConfigProblem::InsecureHttp));
+    /// assert!(builder().allow_insecure_http(true).build().is_ok());
+    /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -265,18 +439,85 @@ impl ClientBuilder {
     /// ([`DEFAULT_MAX_RESPONSE_BYTES`](qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES)). A page
     /// of 20 backups is tens of kilobytes; a larger answer comes from a misbehaving proxy or
     /// server and fails with [`Error::TooLarge`] without being buffered past the limit.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups::{Client, Error};
+    ///
+    /// // A page of 20 backups is larger than 1 KiB.
+    /// let client = Client::builder()
+    ///     .token(server.token())
+    ///     .base_url(server.base_url())
+    ///     .max_response_bytes(1024)
+    ///     .build()?;
+    /// let error = client.backups(server.database_ids()[0]).latest().await.unwrap_err();
+    /// assert!(matches!(error, Error::TooLarge { limit: 1024, attempts: 1, .. }));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_response_bytes(mut self, max: u64) -> Self {
         self.max_response_bytes = Some(max);
         self
     }
 
     /// Receives typed events (attempts, retries, pages) for progress displays and metrics.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use futures::TryStreamExt as _;
+    /// use qovery_backups::{Client, Event, Observer};
+    ///
+    /// #[derive(Default)]
+    /// struct Pages(AtomicUsize);
+    ///
+    /// impl Observer for Pages {
+    ///     fn on_event(&self, event: &Event<'_>) {
+    ///         if let Event::PageReceived { .. } = event {
+    ///             self.0.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let pages = Arc::new(Pages::default());
+    /// let client = Client::builder()
+    ///     .token(server.token())
+    ///     .base_url(server.base_url())
+    ///     .observer(Arc::clone(&pages))
+    ///     .build()?;
+    /// let all: Vec<_> = client.backups(server.database_ids()[0]).list().items().try_collect().await?;
+    /// assert_eq!((all.len(), pages.0.load(Ordering::Relaxed)), (45, 3)); // 20 a page
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn observer(mut self, observer: impl Observer) -> Self {
         self.observer = Some(Arc::new(observer));
         self
     }
 
     /// Replaces the `User-Agent` (`qovery-backups/<version>` by default).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use qovery_backups::Client;
+    ///
+    /// let client = Client::builder()
+    ///     .token(server.token())
+    ///     .base_url(server.base_url())
+    ///     .user_agent("nightly-backup-job/1.4")
+    ///     .build()?;
+    /// client.backups(server.database_ids()[0]).latest().await?;
+    /// assert_eq!(server.requests()[0].headers["user-agent"], "nightly-backup-job/1.4");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -284,6 +525,19 @@ impl ClientBuilder {
 
     /// Takes the token and base URL from the environment where they are not set already (see
     /// [`Client::from_env`]).
+    ///
+    /// ```
+    /// use qovery_backups::Client;
+    ///
+    /// // What is set explicitly wins over the environment.
+    /// let client = Client::builder()
+    ///     .token("qov_example_token")
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .from_env()
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn from_env(mut self) -> Self {
         if self.token.is_none() {
             self.token_from_env = true;
@@ -300,6 +554,18 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
+    ///
+    /// ```
+    /// use qovery_backups::{Client, ConfigProblem};
+    ///
+    /// let error = Client::builder().build().unwrap_err();
+    /// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
+    /// assert_eq!(error.to_string(), "invalid client configuration: no API token was given (ClientBuilder::token)");
+    ///
+    /// let client = Client::builder().token("qov_example_token").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.filter(|t| !t.expose_secret().trim().is_empty()).ok_or_else(|| {
             // Said in the terms the caller used: the builder, or the environment.

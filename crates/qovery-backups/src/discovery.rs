@@ -44,6 +44,23 @@ impl fmt::Display for Scope {
 }
 
 /// An organization, project or environment: its id and its name.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+/// use futures::TryStreamExt as _;
+/// use qovery_backups::Scope;
+///
+/// let databases: Vec<_> = client.databases([Scope::All]).items().try_collect().await?;
+/// // The mock lists its databases in an organization, project and environment named `default`.
+/// let first = &databases[0];
+/// assert_eq!(first.environment.name, "default");
+/// assert_eq!(first.project.id, server.project_ids(first.organization.id)[0]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Parent {
     /// Its id.
@@ -89,38 +106,142 @@ pub struct FleetDatabase {
 
 impl FleetDatabase {
     /// The database's id, the one [`Client::backups`] takes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// # use futures::TryStreamExt as _;
+    /// # let db = client.databases([qovery_backups::Scope::All]).items().try_next().await?.unwrap();
+    /// let backups = client.backups(db.id());
+    /// assert_eq!(backups.database_id(), server.database_ids()[0]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> Uuid {
         self.database.id
     }
 
     /// The database's name.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// # use futures::TryStreamExt as _;
+    /// # let db = client.databases([qovery_backups::Scope::All]).items().try_next().await?.unwrap();
+    /// assert_eq!(format!("{}/{}", db.environment.name, db.name()), "default/database-0");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn name(&self) -> &str {
         &self.database.name
     }
 
     /// `POSTGRESQL`, `MYSQL`, …
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// # use futures::TryStreamExt as _;
+    /// # let db = client.databases([qovery_backups::Scope::All]).items().try_next().await?.unwrap();
+    /// use qovery_backups::types::DatabaseTypeEnum;
+    ///
+    /// assert_eq!(db.database_type(), &DatabaseTypeEnum::Postgresql);
+    /// assert_eq!(db.database_type().as_str(), "POSTGRESQL");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn database_type(&self) -> &DatabaseTypeEnum {
         &self.database.type_
     }
 
     /// The engine's version, as the API writes it (`16`, `8.0`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// # use futures::TryStreamExt as _;
+    /// # let db = client.databases([qovery_backups::Scope::All]).items().try_next().await?.unwrap();
+    /// assert_eq!(format!("{} {}", db.database_type(), db.version()), "POSTGRESQL 16");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn version(&self) -> &str {
         &self.database.version
     }
 
     /// `CONTAINER` (run by Qovery, backed up through this API) or `MANAGED`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// # use futures::TryStreamExt as _;
+    /// # let db = client.databases([qovery_backups::Scope::All]).items().try_next().await?.unwrap();
+    /// use qovery_backups::types::DatabaseModeEnum;
+    ///
+    /// assert_eq!(db.mode(), &DatabaseModeEnum::Container);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mode(&self) -> &DatabaseModeEnum {
         &self.database.mode
     }
 
     /// Whether the cloud provider backs it up (`mode: MANAGED`): Qovery's backup endpoint
     /// answers 404 for it, so there is nothing to list, create or check here.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+    /// # let server = MockServer::start(MockConfig { fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    /// use qovery_backups::Scope;
+    ///
+    /// let databases: Vec<_> = client.databases([Scope::All]).items().try_collect().await?;
+    /// let (managed, ours): (Vec<_>, Vec<_>) = databases.into_iter().partition(|db| db.is_managed_by_provider());
+    /// assert_eq!(managed.len(), server.managed_database_ids().len());
+    /// // Only the others have backups to list.
+    /// for db in &ours {
+    ///     client.backups(db.id()).latest().await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_managed_by_provider(&self) -> bool {
         self.database.mode == DatabaseModeEnum::Managed
     }
 }
 
 /// The databases of some [`Scope`]s. Get one from [`Client::databases`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+/// # let server = MockServer::start(MockConfig { fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+/// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+/// use futures::TryStreamExt as _;
+/// use qovery_backups::Scope;
+///
+/// // One project: its environments, then each environment's databases.
+/// let project = server.project_ids(server.organization_ids()[1])[0];
+/// let databases: Vec<_> = client.databases([Scope::Project(project)]).items().try_collect().await?;
+/// assert_eq!(databases.len(), 6); // 2 environments of 3 databases
+/// assert!(databases.iter().all(|db| db.project.id == project));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a listing does nothing until its stream is polled"]
 pub struct Databases {
@@ -143,6 +264,21 @@ impl Databases {
     }
 
     /// How many listing calls are in flight at once. At least 1.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    /// use qovery_backups::Scope;
+    ///
+    /// // One call at a time, for an API that rate-limits hard.
+    /// let databases: Vec<_> = client.databases([Scope::All]).concurrency(1).items().try_collect().await?;
+    /// assert_eq!(databases.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -152,6 +288,30 @@ impl Databases {
     /// projects, environments and databases. Each call goes through the client's retry policy;
     /// a call that still fails yields its error (naming what was being listed) and the rest go
     /// on. No scopes, no databases.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::StreamExt as _;
+    /// use qovery_backups::Scope;
+    ///
+    /// let unknown = uuid::Uuid::nil();
+    /// let mut items = client.databases([Scope::All, Scope::Environment(unknown)]).items();
+    /// let (mut found, mut failed) = (0, Vec::new());
+    /// while let Some(item) = items.next().await {
+    ///     match item {
+    ///         Ok(_database) => found += 1,
+    ///         Err(error) => failed.push(error),
+    ///     }
+    /// }
+    /// assert_eq!(found, 3);
+    /// assert!(failed[0].is_not_found());
+    /// assert_eq!(failed[0].operation().and_then(|op| op.parent_id()), Some(unknown));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn items(self) -> ListStream<FleetDatabase> {
         let concurrency = self.concurrency;
         let client = self.client.clone();

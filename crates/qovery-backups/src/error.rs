@@ -165,6 +165,32 @@ pub enum Error {
 }
 
 /// How a connection failed, for [`Error::Transport`].
+///
+/// ```
+/// use qovery_backups::{Error, TransportKind};
+///
+/// fn advice(error: &Error) -> &'static str {
+///     match error {
+///         Error::Transport { kind: TransportKind::Connect, .. } => "never sent: safe to send again",
+///         Error::Transport { kind: TransportKind::ConnectionLost, .. } => "may have been applied: check first",
+///         Error::Transport { .. } => "the answer was lost or refused",
+///         _ => "not a connection problem",
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// use qovery_backups::{Client, RetryPolicy};
+///
+/// let (base_url, database_id) = (server.base_url().to_owned(), server.database_ids()[0]);
+/// server.shutdown().await; // nothing listens there any more
+/// let client = Client::builder().token("qov_example_token").base_url(base_url).retry(RetryPolicy::never()).build()?;
+/// let error = client.backups(database_id).latest().await.unwrap_err();
+/// assert_eq!(advice(&error), "never sent: safe to send again");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
@@ -211,6 +237,20 @@ pub enum ConfigProblem {
 }
 
 /// The longest body excerpt an error keeps.
+///
+/// ```
+/// use qovery_backups::{BODY_EXCERPT_LIMIT, Error};
+///
+/// assert_eq!(BODY_EXCERPT_LIMIT, 512);
+/// // Whatever the server sent, what an error keeps of it is bounded.
+/// fn log(error: &Error) {
+///     if let Error::Api { body_excerpt, .. } | Error::Decode { body_excerpt, .. } = error {
+///         assert!(body_excerpt.len() <= BODY_EXCERPT_LIMIT);
+///         eprintln!("the server said: {body_excerpt}");
+///     }
+/// }
+/// # log(&Error::api(qovery_backups::Operation::ListOrganizations, qovery_backups::StatusCode::BAD_GATEWAY));
+/// ```
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
 impl Error {

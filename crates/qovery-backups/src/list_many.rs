@@ -7,6 +7,18 @@ use uuid::Uuid;
 use crate::{Client, ListStream};
 
 /// The stream from [`ListMany::items`]: each backup with its database.
+///
+/// ```
+/// use qovery_backups::{Client, ManyItems, Uuid};
+///
+/// fn everything(client: &Client, databases: &[Uuid]) -> ManyItems {
+///     client.list_many(databases).concurrency(2).items()
+/// }
+/// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+/// let items = everything(&client, &[Uuid::nil()]); // lazy: nothing requested yet
+/// # drop(items);
+/// # Ok::<(), qovery_backups::Error>(())
+/// ```
 pub type ManyItems = ListStream<DatabaseBackup>;
 
 /// A backup and the database it belongs to, as [`ListMany::items`] yields them.
@@ -26,6 +38,21 @@ pub struct DatabaseBackup {
 }
 
 /// Lists several databases with bounded concurrency. Get one from [`Client::list_many`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+/// use futures::TryStreamExt as _;
+///
+/// let all: Vec<_> = client.list_many(server.database_ids()).items().try_collect().await?;
+/// assert_eq!(all.len(), 3 * 45);
+/// let first_database = all.iter().filter(|item| item.database_id == server.database_ids()[0]).count();
+/// assert_eq!(first_database, 45);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a listing does nothing until its stream is polled"]
 pub struct ListMany {
@@ -36,6 +63,10 @@ pub struct ListMany {
 }
 
 /// Databases listed at once unless set.
+///
+/// ```
+/// assert_eq!(qovery_backups::DEFAULT_CONCURRENCY, 4);
+/// ```
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl ListMany {
@@ -44,12 +75,35 @@ impl ListMany {
     }
 
     /// How many databases are listed at once (each with one request in flight). At least 1.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// // One database at a time.
+    /// let all: Vec<_> = client.list_many(server.database_ids()).concurrency(1).items().try_collect().await?;
+    /// assert_eq!(all.len(), 3 * 45);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
     }
 
     /// Stops each database's listing after this many backups.
+    ///
+    /// ```
+    /// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// # let database_ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
+    /// // The newest backup of each database.
+    /// let newest = client.list_many(&database_ids).max_items_each(1).items();
+    /// # drop(newest);
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
     pub fn max_items_each(mut self, max: usize) -> Self {
         self.max_items_each = Some(max);
         self
@@ -58,6 +112,25 @@ impl ListMany {
     /// Every backup of every database, each tagged with its database. Each database's backups
     /// come newest first; databases interleave. A database whose listing fails yields its
     /// error (which names the database and where to resume) and the others go on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::StreamExt as _;
+    ///
+    /// let unknown = uuid::Uuid::nil();
+    /// let databases = [server.database_ids()[0], unknown];
+    /// let results: Vec<_> = client.list_many(databases).items().collect().await;
+    /// let (found, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(|r| r.is_ok());
+    /// assert_eq!(found.len(), 45);
+    /// let error = failed[0].as_ref().unwrap_err();
+    /// assert!(error.is_not_found());
+    /// assert_eq!(error.operation().and_then(|op| op.database_id()), Some(unknown));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn items(self) -> ManyItems {
         let client = self.client;
         let listings = futures::stream::iter(self.database_ids).map(move |database_id| {

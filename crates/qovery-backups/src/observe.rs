@@ -15,6 +15,26 @@ use crate::{Error, Operation};
 
 /// Something the client did. Passed by reference to [`Observer::on_event`]; new variants may be
 /// added, so match with a catch-all arm.
+///
+/// ```
+/// use qovery_backups::Event;
+///
+/// fn progress_line(event: &Event<'_>) -> Option<String> {
+///     match event {
+///         Event::Retrying { operation, attempt, delay, error } => {
+///             Some(format!("{operation}: attempt {attempt} failed ({error}); again in {delay:?}"))
+///         }
+///         Event::PageReceived { number, backups, .. } => Some(format!("page {number}: {backups} backups")),
+///         Event::BackupStatus { backup, elapsed, .. } => {
+///             Some(format!("{}: {:?} after {}s", backup.id, backup.action_status(), elapsed.as_secs()))
+///         }
+///         _ => None,
+///     }
+/// }
+///
+/// let event = Event::PageReceived { database_id: uuid::Uuid::nil(), number: 2, backups: 20 };
+/// assert_eq!(progress_line(&event).as_deref(), Some("page 2: 20 backups"));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {

@@ -58,6 +58,14 @@ pub enum Operation {
 impl Operation {
     /// The database the call was about; `None` for the discovery listings, which are about an
     /// organization, project or environment ([`parent_id`](Self::parent_id)).
+    ///
+    /// ```
+    /// use qovery_backups::Operation;
+    ///
+    /// let database_id = uuid::Uuid::nil();
+    /// assert_eq!(Operation::Create { database_id }.database_id(), Some(database_id));
+    /// assert_eq!(Operation::ListOrganizations.database_id(), None);
+    /// ```
     pub fn database_id(&self) -> Option<Uuid> {
         match *self {
             Operation::List { database_id, .. }
@@ -68,6 +76,14 @@ impl Operation {
     }
 
     /// The organization, project or environment a discovery listing was about.
+    ///
+    /// ```
+    /// use qovery_backups::Operation;
+    ///
+    /// let project_id = uuid::Uuid::nil();
+    /// assert_eq!(Operation::ListEnvironments { project_id }.parent_id(), Some(project_id));
+    /// assert_eq!(Operation::ListOrganizations.parent_id(), None);
+    /// ```
     pub fn parent_id(&self) -> Option<Uuid> {
         match *self {
             Operation::ListProjects { organization_id: id }
@@ -78,6 +94,14 @@ impl Operation {
     }
 
     /// The backup the call was about, for a delete.
+    ///
+    /// ```
+    /// use qovery_backups::Operation;
+    ///
+    /// let (database_id, backup_id) = (uuid::Uuid::nil(), uuid::Uuid::max());
+    /// assert_eq!(Operation::Delete { database_id, backup_id }.backup_id(), Some(backup_id));
+    /// assert_eq!(Operation::Create { database_id }.backup_id(), None);
+    /// ```
     pub fn backup_id(&self) -> Option<Uuid> {
         match *self {
             Operation::Delete { backup_id, .. } => Some(backup_id),
@@ -87,6 +111,14 @@ impl Operation {
 
     /// A short stable name for logs and metrics: `list`, `create`, `delete`,
     /// `list_organizations`, `list_projects`, `list_environments`, `list_databases`.
+    ///
+    /// ```
+    /// use qovery_backups::{Error, Operation, StatusCode};
+    ///
+    /// // A metrics label for failed calls.
+    /// let error = Error::api(Operation::Create { database_id: uuid::Uuid::nil() }, StatusCode::BAD_GATEWAY);
+    /// assert_eq!(error.operation().map(Operation::name), Some("create"));
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Operation::List { .. } => "list",
@@ -102,6 +134,15 @@ impl Operation {
     /// Whether sending the call twice has the same effect as sending it once. The retry loop
     /// re-sends a call that may have been applied only when it is idempotent, or when the
     /// caller first checks what the earlier attempt did (as [`Backups::create`] does).
+    ///
+    /// ```
+    /// use qovery_backups::Operation;
+    ///
+    /// let database_id = uuid::Uuid::nil();
+    /// assert!(Operation::List { database_id, after: None }.is_idempotent());
+    /// assert!(Operation::Delete { database_id, backup_id: uuid::Uuid::max() }.is_idempotent());
+    /// assert!(!Operation::Create { database_id }.is_idempotent());
+    /// ```
     ///
     /// [`Backups::create`]: crate::Backups::create
     pub fn is_idempotent(&self) -> bool {

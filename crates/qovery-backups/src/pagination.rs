@@ -28,9 +28,28 @@ use crate::retry::{self, Resend};
 use crate::{Client, Error, ListStream, Operation};
 
 /// How many delivered ids a listing remembers exactly: about 3 MiB of memory at the limit.
+///
+/// ```
+/// // A listing of up to this many backups catches any backup sent twice, wherever it comes back.
+/// assert_eq!(qovery_backups::EXACT_SEEN_LIMIT, 100_000);
+/// ```
 pub const EXACT_SEEN_LIMIT: usize = 100_000;
 
 /// One page of a listing.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+/// use futures::TryStreamExt as _;
+///
+/// let mut pages = client.backups(server.database_ids()[0]).list().pages();
+/// let first = pages.try_next().await?.expect("a first page");
+/// assert_eq!((first.number, first.page_size, first.backups.len()), (1, 20, 20));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BackupPage {
@@ -45,8 +64,32 @@ pub struct BackupPage {
 }
 
 /// The stream of [`BackupPage`]s from [`ListRequest::pages`]. After an error it ends.
+///
+/// ```
+/// use qovery_backups::{Backups, Pages};
+///
+/// fn first_pages(backups: &Backups) -> Pages {
+///     backups.list().max_pages(2).pages()
+/// }
+/// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+/// let pages = first_pages(&client.backups(uuid::Uuid::nil())); // lazy: nothing requested yet
+/// # drop(pages);
+/// # Ok::<(), qovery_backups::Error>(())
+/// ```
 pub type Pages = ListStream<BackupPage>;
 /// The stream of backups from [`ListRequest::items`]. After an error it ends.
+///
+/// ```
+/// use qovery_backups::{Backups, Items};
+///
+/// fn newest(backups: &Backups, n: usize) -> Items {
+///     backups.list().max_items(n).items()
+/// }
+/// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+/// let items = newest(&client.backups(uuid::Uuid::nil()), 10); // lazy: nothing requested yet
+/// # drop(items);
+/// # Ok::<(), qovery_backups::Error>(())
+/// ```
 pub type Items = ListStream<Backup>;
 
 /// A listing not yet started: set its bounds, then take [`pages`](ListRequest::pages) or
@@ -102,18 +145,63 @@ impl ListRequest {
     }
 
     /// Stops after this many backups.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// let database_id = server.database_ids()[0];
+    /// let newest: Vec<_> = client.backups(database_id).list().max_items(25).items().try_collect().await?;
+    /// assert_eq!(newest.len(), 25);
+    /// assert_eq!(server.requests().len(), 2); // 20 a page: no third page is asked for
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_items(mut self, max: usize) -> Self {
         self.max_items = Some(max);
         self
     }
 
     /// Stops after this many pages.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// let pages: Vec<_> = client.backups(server.database_ids()[0]).list().max_pages(2).pages().try_collect().await?;
+    /// assert_eq!(pages.iter().map(|p| p.backups.len()).sum::<usize>(), 40); // of 45
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_pages(mut self, max: usize) -> Self {
         self.max_pages = Some(max);
         self
     }
 
     /// The listing page by page. The next page is requested only when this one has been taken.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// let mut pages = client.backups(server.database_ids()[0]).list().pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     // Each page is asked for only once the one before has been taken.
+    ///     assert_eq!(server.requests().len(), page.number);
+    /// }
+    /// assert_eq!(server.requests().len(), 3); // 20 + 20 + 5
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pages(self) -> Pages {
         let cursor = Cursor {
             next_start: self.start_after,
@@ -129,6 +217,29 @@ impl ListRequest {
     }
 
     /// The listing backup by backup, newest first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// // The newest successful backup: reading stops as soon as it is found.
+    /// let database_id = server.database_ids()[0];
+    /// let mut items = client.backups(database_id).list().items();
+    /// let mut newest_good = None;
+    /// while let Some(backup) = items.try_next().await? {
+    ///     if backup.is_successful() {
+    ///         newest_good = Some(backup);
+    ///         break;
+    ///     }
+    /// }
+    /// assert!(newest_good.is_some());
+    /// assert_eq!(server.requests().len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn items(self) -> Items {
         // Streams each page's backups where they lie: collecting them into a new
         // `Vec<Result<Backup, _>>` first would move every backup once more, on every page.

@@ -21,6 +21,15 @@ use crate::observe::Event;
 use crate::{Backups, Error, Operation};
 
 /// How long [`WaitPolicy::default`] waits in all: 30 minutes.
+///
+/// ```
+/// use qovery_backups::{DEFAULT_WAIT_TIMEOUT, WaitPolicy};
+///
+/// assert_eq!(DEFAULT_WAIT_TIMEOUT.as_secs(), 30 * 60);
+/// // A database known to take long: twice the default.
+/// let policy = WaitPolicy::default().with_timeout(DEFAULT_WAIT_TIMEOUT * 2);
+/// assert_eq!(policy.timeout().as_secs(), 3600);
+/// ```
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The shortest interval between polls, whatever the policy says: a mistaken zero must not

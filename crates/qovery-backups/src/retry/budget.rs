@@ -39,11 +39,40 @@ impl Default for RetryBudget {
 
 impl RetryBudget {
     /// A full bucket of `capacity` tokens.
+    ///
+    /// ```
+    /// use qovery_backups::{RetryBudget, RetryPolicy};
+    ///
+    /// // A small budget for a batch job: 10 retries in a row at most, across all its clients.
+    /// let budget = RetryBudget::new(50);
+    /// let policy = RetryPolicy::default().with_budget(budget.clone());
+    /// assert_eq!(policy.budget().map(RetryBudget::available), Some(50));
+    /// assert_eq!(RetryBudget::default().available(), 500);
+    /// ```
     pub fn new(capacity: u32) -> Self {
         RetryBudget { tokens: Arc::new(Mutex::new(BudgetState { available: capacity, capacity })) }
     }
 
     /// Tokens left now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// use std::time::Duration;
+    /// use qovery_backups::{Client, RetryBudget, RetryPolicy};
+    /// use qovery_backups_mock::{Fault, FaultPlan};
+    ///
+    /// let budget = RetryBudget::new(10);
+    /// let policy = RetryPolicy::default().with_initial_backoff(Duration::ZERO).with_budget(budget.clone());
+    /// let client = Client::builder().token(server.token()).base_url(server.base_url()).retry(policy).build()?;
+    /// server.set_faults(FaultPlan::new().at(1, Fault::Status(503)));
+    ///
+    /// client.backups(server.database_ids()[0]).latest().await?;
+    /// assert_eq!(budget.available(), 10 - 5 + 1); // one retry spent, one success refunded
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn available(&self) -> u32 {
         self.lock().available
     }
