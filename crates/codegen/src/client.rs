@@ -96,9 +96,9 @@ fn schemars_behind_feature(items: &mut [syn::Item]) {
         };
         let mut derived = false;
         for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-            let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
+            let Ok(paths) = attr
+                .parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            else {
                 continue;
             };
             if paths.iter().any(is_json_schema) {

@@ -41,6 +41,23 @@ async fn list_ndjson_writes_every_backup_once_with_its_database() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn limit_holds_for_each_database_in_every_format() {
+    let server = mock(vec![30, 30], FaultPlan::none()).await;
+    let ids: Vec<String> = server.database_ids().iter().map(Uuid::to_string).collect();
+    // ndjson lists the databases together, the table one after the other: two code paths.
+    for format in ["ndjson", "table"] {
+        let output = run(&server, &["list", &ids[0], &ids[1], "--limit", "2", "--output", format]).await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = stdout(&output);
+        for database_id in server.database_ids() {
+            let newest = &ids_of(&server, database_id)[..3];
+            assert!(text.contains(&newest[0]) && text.contains(&newest[1]), "{format}: {text}");
+            assert!(!text.contains(&newest[2]), "{format}: a third backup of {database_id}: {text}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_enum_values_are_written_verbatim() {
     let server = mock(vec![4], FaultPlan::none().at(1, Fault::UnknownEnum)).await;
     let id = server.database_ids()[0].to_string();

@@ -94,15 +94,21 @@ impl ListMany {
         self
     }
 
-    /// Stops each database's listing after this many backups.
+    /// Stops each database's listing after this many backups (and asks for no page past
+    /// them).
     ///
     /// ```
-    /// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
-    /// # let database_ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
     /// // The newest backup of each database.
-    /// let newest = client.list_many(&database_ids).max_items_each(1).items();
-    /// # drop(newest);
-    /// # Ok::<(), qovery_backups::Error>(())
+    /// let newest: Vec<_> = client.list_many(server.database_ids()).max_items_each(1).items().try_collect().await?;
+    /// assert_eq!(newest.len(), 3);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn max_items_each(mut self, max: usize) -> Self {
         self.max_items_each = Some(max);
@@ -132,13 +138,13 @@ impl ListMany {
     /// # }
     /// ```
     pub fn items(self) -> ManyItems {
-        let client = self.client;
+        let (client, max_items_each) = (self.client, self.max_items_each);
         let listings = futures::stream::iter(self.database_ids).map(move |database_id| {
-            client
-                .backups(database_id)
-                .list()
-                .items()
-                .map(move |item| item.map(|backup| DatabaseBackup { database_id, backup }))
+            let mut list = client.backups(database_id).list();
+            if let Some(max) = max_items_each {
+                list = list.max_items(max);
+            }
+            list.items().map(move |item| item.map(|backup| DatabaseBackup { database_id, backup }))
         });
         ListStream::new(listings.flatten_unordered(self.concurrency))
     }

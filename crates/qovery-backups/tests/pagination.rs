@@ -225,6 +225,29 @@ async fn list_many_tags_each_backup_with_its_database() {
 }
 
 #[tokio::test]
+async fn list_many_stops_each_database_at_its_limit_without_asking_further() {
+    let server = mock(vec![45, 3, 45], FaultPlan::none()).await;
+    let ids = server.database_ids();
+    let listed: Vec<(Uuid, Uuid)> = client(&server, policy(1))
+        .list_many(&ids)
+        .max_items_each(25)
+        .items()
+        .map_ok(|item| (item.database_id, item.backup.id))
+        .try_collect()
+        .await
+        .unwrap();
+
+    for database_id in &ids {
+        let of_this_database: Vec<Uuid> =
+            listed.iter().filter(|(db, _)| db == database_id).map(|(_, backup)| *backup).collect();
+        let newest: Vec<Uuid> = server_ids(&server, *database_id).into_iter().take(25).collect();
+        assert_eq!(of_this_database, newest, "the newest 25 (or all there are), in order");
+    }
+    // Two pages of 20 for each long database, one for the short one: never a third page.
+    assert_eq!(server.requests().len(), 2 + 1 + 2);
+}
+
+#[tokio::test]
 async fn latest_is_the_newest_backup_or_none() {
     let server = mock(vec![30, 0], FaultPlan::none()).await;
     let ids = server.database_ids();
