@@ -50,6 +50,7 @@ mod backups;
 mod client;
 mod discovery;
 mod error;
+mod json_path;
 mod list_many;
 mod observe;
 mod operation;

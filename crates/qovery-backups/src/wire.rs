@@ -7,13 +7,11 @@
 use bytes::Bytes;
 use futures::StreamExt as _;
 use qovery_backups_api::types::{
-    Backup, BackupPaginatedResponseList, BackupRequest, Database, DatabaseResponseList, Environment,
-    EnvironmentResponseList, Organization, OrganizationResponseList, Project, ProjectResponseList,
+    Backup, BackupPaginatedResponseList, BackupRequest, Database, Environment, Organization, Project,
 };
 use qovery_backups_api::{ByteStream, ResponseTooLarge, types};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
-use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::{BODY_EXCERPT_LIMIT, TransportKind};
@@ -47,7 +45,7 @@ impl<'a> Wire<'a> {
         }
         match request.send().await {
             Ok(page) => Ok(page.into_inner()),
-            Err(e) => Err(self.translate::<BackupPaginatedResponseList>(operation, e).await),
+            Err(e) => Err(self.translate(operation, e).await),
         }
     }
 
@@ -56,7 +54,7 @@ impl<'a> Wire<'a> {
         let sent = self.api.add_backup_database().database_id(database_id).body(request.clone());
         match sent.send().await {
             Ok(created) => Ok(created.into_inner()),
-            Err(e) => Err(self.translate::<Backup>(Operation::Create { database_id }, e).await),
+            Err(e) => Err(self.translate(Operation::Create { database_id }, e).await),
         }
     }
 
@@ -65,7 +63,7 @@ impl<'a> Wire<'a> {
         let sent = self.api.remove_database_backup().database_id(database_id).backup_id(backup_id);
         match sent.send().await {
             Ok(_) => Ok(()),
-            Err(e) => Err(self.translate::<()>(Operation::Delete { database_id, backup_id }, e).await),
+            Err(e) => Err(self.translate(Operation::Delete { database_id, backup_id }, e).await),
         }
     }
 
@@ -73,7 +71,7 @@ impl<'a> Wire<'a> {
     pub(crate) async fn list_organizations(self) -> Result<Vec<Organization>, Error> {
         match self.api.list_organization().send().await {
             Ok(list) => Ok(list.into_inner().results),
-            Err(e) => Err(self.translate::<OrganizationResponseList>(Operation::ListOrganizations, e).await),
+            Err(e) => Err(self.translate(Operation::ListOrganizations, e).await),
         }
     }
 
@@ -83,7 +81,7 @@ impl<'a> Wire<'a> {
             Ok(list) => Ok(list.into_inner().results),
             Err(e) => {
                 let operation = Operation::ListProjects { organization_id };
-                Err(self.translate::<ProjectResponseList>(operation, e).await)
+                Err(self.translate(operation, e).await)
             }
         }
     }
@@ -94,7 +92,7 @@ impl<'a> Wire<'a> {
             Ok(list) => Ok(list.into_inner().results),
             Err(e) => {
                 let operation = Operation::ListEnvironments { project_id };
-                Err(self.translate::<EnvironmentResponseList>(operation, e).await)
+                Err(self.translate(operation, e).await)
             }
         }
     }
@@ -105,13 +103,13 @@ impl<'a> Wire<'a> {
             Ok(list) => Ok(list.into_inner().results),
             Err(e) => {
                 let operation = Operation::ListDatabases { environment_id };
-                Err(self.translate::<DatabaseResponseList>(operation, e).await)
+                Err(self.translate(operation, e).await)
             }
         }
     }
 
-    /// Translates a failed call. `T` is the success type, for the field path of decode errors.
-    async fn translate<T: DeserializeOwned>(self, operation: Operation, error: ApiError) -> Error {
+    /// Translates a failed call.
+    async fn translate(self, operation: Operation, error: ApiError) -> Error {
         match error {
             ApiError::ErrorResponse(response) => {
                 let status = response.status();
@@ -128,9 +126,7 @@ impl<'a> Wire<'a> {
             ApiError::CommunicationError(source)
             | ApiError::ResponseBodyError(source)
             | ApiError::InvalidUpgrade(source) => transport(operation, source),
-            ApiError::InvalidResponsePayload(body, source) => {
-                self.decode_error::<T>(operation, &body, &source)
-            }
+            ApiError::InvalidResponsePayload(body, source) => self.decode_error(operation, &body, &source),
             ApiError::InvalidRequest(message) | ApiError::Custom(message) => Error::config(
                 crate::ConfigProblem::Other,
                 format!("{operation}: the request could not be built: {message}"),
@@ -161,18 +157,10 @@ impl<'a> Wire<'a> {
         }
     }
 
-    fn decode_error<T: DeserializeOwned>(
-        self,
-        operation: Operation,
-        body: &[u8],
-        source: &serde_json::Error,
-    ) -> Error {
+    fn decode_error(self, operation: Operation, body: &[u8], source: &serde_json::Error) -> Error {
         // serde_json reports a line and column; the field path says which field is wrong.
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-            Ok(_) => (".".to_owned(), source.to_string()),
-        };
+        let path = crate::json_path::path_at(body, source.line(), source.column());
+        let message = source.to_string();
         let excerpt = self.redactor.excerpt(&String::from_utf8_lossy(body), BODY_EXCERPT_LIMIT);
         Error::Decode {
             operation,
