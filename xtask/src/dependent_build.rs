@@ -39,6 +39,7 @@ pub fn dependent_build(args: &[String]) -> Result<(), String> {
     let mut dir = std::env::temp_dir().join(format!("qovery-backups-dependent-{}", std::process::id()));
     let mut peer = None;
     let mut only_peer = false;
+    let mut rounds = 1;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -48,6 +49,14 @@ pub fn dependent_build(args: &[String]) -> Result<(), String> {
             "--root" => root = PathBuf::from(args.next().ok_or("--root needs a DIR")?),
             "--peer" => peer = Some(PathBuf::from(args.next().ok_or("--peer needs a DIR")?)),
             "--only-peer" => only_peer = true,
+            "--rounds" => {
+                let n = args.next().ok_or("--rounds needs a count")?;
+                rounds = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("--rounds {n}: give a count of 1 or more"))?;
+            }
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
@@ -66,24 +75,53 @@ pub fn dependent_build(args: &[String]) -> Result<(), String> {
         return Err(format!("{} exists; give a --dir that does not", dir.display()));
     }
     let result = (|| -> Result<(), String> {
-        let ours =
-            if only_peer { None } else { Some(measure_ours(&root, &dir, &features, no_default_features)?) };
-        let theirs = match &peer {
-            Some(peer) => Some(measure_peer(&root, peer, &dir)?),
-            None => None,
-        };
-        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+        // Two clean builds minutes apart differ by several seconds on a shared machine, more than
+        // the difference being measured: `--rounds N` repeats the pair, alternating which goes
+        // first so that a slow spell does not always fall on the same one, and gives the median.
+        let mut ratios = Vec::new();
+        for round in 0..rounds {
+            let round_dir = dir.join(format!("round-{round}"));
+            let measure_ours = || measure_ours(&root, &round_dir, &features, no_default_features);
+            let measure_peer = |peer: &PathBuf| measure_peer(&root, peer, &round_dir);
+            let (ours, theirs) = match (&peer, only_peer) {
+                (Some(peer), true) => (None, Some(measure_peer(peer)?)),
+                (Some(peer), false) if round % 2 == 1 => {
+                    let theirs = measure_peer(peer)?;
+                    (Some(measure_ours()?), Some(theirs))
+                }
+                (Some(peer), false) => {
+                    let ours = measure_ours()?;
+                    (Some(ours), Some(measure_peer(peer)?))
+                }
+                (None, _) => (Some(measure_ours()?), None),
+            };
+            if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                let ratio = ours.seconds / theirs.seconds;
+                println!("ours / peer: {ratio:.2}× wall, {} vs {} crates", ours.compiled, theirs.compiled);
+                ratios.push(ratio);
+            }
+            let _ = fs::remove_dir_all(&round_dir);
+        }
+        if ratios.len() > 1 {
+            ratios.sort_by(f64::total_cmp);
+            let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
             println!(
-                "ours / peer: {:.2}× wall, {} vs {} crates",
-                ours.seconds / theirs.seconds,
-                ours.compiled,
-                theirs.compiled
+                "ours / peer over {} rounds: median {:.2}× ({})",
+                ratios.len(),
+                median(&ratios),
+                listed.join(", ")
             );
         }
         Ok(())
     })();
     let _ = fs::remove_dir_all(&dir);
     result
+}
+
+/// The middle of sorted values (the mean of the two middle ones for an even count).
+fn median(sorted: &[f64]) -> f64 {
+    let middle = sorted.len() / 2;
+    if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
@@ -325,6 +363,12 @@ fn slowest_units(html: &str) -> Vec<(f64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_is_the_middle_or_the_mean_of_the_two_middles() {
+        assert_eq!(super::median(&[1.0, 2.0, 9.0]), 2.0);
+        assert_eq!(super::median(&[1.0, 2.0, 4.0, 9.0]), 3.0);
+    }
 
     #[test]
     fn slowest_units_reads_cargo_timing_data_slowest_first() {

@@ -8,7 +8,7 @@
 //!                                     seeded runs of the SDK against the mock under random
 //!                                     faults (crates/qovery-backups-bench, bin `soak`)
 //! cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]
-//!                             [--peer DIR [--only-peer]]
+//!                             [--peer DIR [--only-peer] [--rounds N]]
 //!                                     what a dependent of `qovery-backups` pays: a clean
 //!                                     release build of a throwaway binary crate using it;
 //!                                     with --peer, then the same for Qovery's openapi-generator
@@ -43,7 +43,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer]]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer] [--rounds N]]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
