@@ -167,8 +167,8 @@ impl PlannedPrune {
 
     /// Deletes what the plan deletes, oldest first, one at a time. A failed delete (after the
     /// client's retries) does not stop the others; the report says which failed and why. A
-    /// delete whose answer was lost and that finds the backup gone on its retry counts as
-    /// deleted.
+    /// backup found already gone (a 404: deleted by someone else since the listing, or by an
+    /// attempt whose answer was lost) counts as deleted.
     ///
     /// ```no_run
     /// # async fn run(planned: qovery_backups::PlannedPrune) {
@@ -190,6 +190,13 @@ impl PlannedPrune {
             match backups.delete(backup.id).await {
                 Ok(()) => {
                     tracing::info!(%database_id, backup_id = %backup.id, "pruned backup");
+                    deleted.push(backup);
+                }
+                // Listed moments ago and gone now: another prune, or a person, deleted it
+                // first. What the plan wanted has happened; reporting a failure would raise a
+                // false alarm whenever two prunes overlap.
+                Err(error) if error.is_not_found() => {
+                    tracing::info!(%database_id, backup_id = %backup.id, "backup already gone");
                     deleted.push(backup);
                 }
                 Err(error) => {
@@ -280,7 +287,8 @@ impl PruneReport {
         self.dry_run
     }
 
-    /// The backups deleted (or already gone when a retry looked), oldest first.
+    /// The backups deleted, oldest first, including those found already gone (deleted by
+    /// someone else since the listing, or by an attempt whose answer was lost).
     ///
     /// ```no_run
     /// # fn show(report: qovery_backups::PruneReport) {

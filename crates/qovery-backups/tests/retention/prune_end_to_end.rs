@@ -74,6 +74,24 @@ async fn a_plan_deletes_nothing_until_applied_and_then_exactly_itself() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_planned_backup_someone_else_deleted_first_counts_as_deleted() {
+    let (server, database_id) = database().await;
+    let expected = expected_plan(&server, database_id);
+    let planned = client(&server, policy(3)).backups(database_id).prune(&retention()).plan().await.unwrap();
+    // Another prune gets to the oldest planned backup between this one's listing and its delete.
+    let taken = expected.to_delete().last().unwrap().id;
+    assert!(server.remove_backup(database_id, taken));
+
+    let report = planned.apply().await;
+    assert!(report.is_complete(), "{:?}", report.failed());
+    assert_eq!(id_set(report.deleted()), id_set(expected.to_delete()));
+    assert_eq!(
+        server_ids(&server, database_id).into_iter().collect::<BTreeSet<_>>(),
+        id_set(expected.to_keep())
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn dry_run_deletes_nothing_and_reports_the_plan() {
     let (server, database_id) = database().await;
     let before = server_ids(&server, database_id);
