@@ -322,6 +322,10 @@ fn demo_lists_through_faults_and_proves_nothing_was_lost() {
     assert!(text.contains("nothing lost, nothing repeated"), "{text}");
     let retries_line = text.lines().find(|l| l.starts_with("retries")).unwrap();
     assert!(!retries_line.starts_with("retries    0"), "the demo's faults were retried: {retries_line}");
+    // The fleet check shows each kind of verdict a monitored organization has.
+    for verdict in ["OK ", "STALE ", "UNMANAGED "] {
+        assert!(text.lines().any(|l| l.starts_with(verdict)), "{verdict}: {text}");
+    }
 }
 
 /// Run by `cargo test -p qovery-backups-cli --no-default-features`: the tool builds and lists

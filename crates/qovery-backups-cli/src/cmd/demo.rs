@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Parser as _;
 use futures::StreamExt as _;
 use qovery_backups::{Client, Event, Observer, RetryPolicy, WaitPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, Fleet, Lifecycle, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, Fleet, Lifecycle, MockConfig, MockServer, SampleBackup};
 use uuid::Uuid;
 
 use crate::cli::{Cli, Command, Format};
@@ -152,6 +152,27 @@ async fn check_an_organization() -> Result<(), Failure> {
     let Some(organization) = organization else {
         return Err(Failure::Other("the demo's fleet has no organization with databases".into()));
     };
+    // The mock's seeded histories end on a fixed date, so by now they are all stale. Every other
+    // database Qovery backs up gets a success from three hours ago, so that the verdicts show
+    // both sides of the line.
+    let managed = server.managed_database_ids();
+    let databases = server
+        .project_ids(organization)
+        .into_iter()
+        .flat_map(|p| server.environment_ids(p))
+        .flat_map(|e| server.environment_database_ids(e))
+        .filter(|d| !managed.contains(d));
+    let three_hours_ago = chrono::Utc::now() - chrono::Duration::hours(3);
+    for database_id in databases.step_by(2) {
+        let recent = SampleBackup::new(0)
+            .id(Uuid::new_v4())
+            .created_at(three_hours_ago)
+            .name("nightly")
+            .outcome("SUCCESS");
+        server
+            .insert_backup(database_id, recent.build())
+            .map_err(|e| Failure::Other(format!("the demo's fleet refused a backup: {e}")))?;
+    }
     let organization = organization.to_string();
     let words = [
         "qovery-backups",
@@ -168,7 +189,10 @@ async fn check_an_organization() -> Result<(), Failure> {
     let cli = Cli::try_parse_from(words)
         .map_err(|e| Failure::Other(format!("the demo's check did not parse: {e}")))?;
     let Command::Check(args) = cli.command else { unreachable!("the words above name `check`") };
-    writeln!(io::stdout().lock(), "\ncheck --organization {organization} --max-age 26h")?;
+    writeln!(
+        io::stdout().lock(),
+        "\ncheck --organization {organization} --max-age 26h   (every other database backed up 3 hours ago)"
+    )?;
     super::check::run(&cli.global, args).await.map(|_verdicts_shown| ())
 }
 
