@@ -16,16 +16,6 @@ async fn fleet(faults: FaultPlan) -> MockServer {
         .unwrap()
 }
 
-fn under_organization(server: &MockServer, organization: Uuid) -> Vec<Uuid> {
-    let mut ids = Vec::new();
-    for project in server.project_ids(organization) {
-        for environment in server.environment_ids(project) {
-            ids.extend(server.environment_database_ids(environment));
-        }
-    }
-    ids
-}
-
 fn id_of(value: &serde_json::Value) -> Uuid {
     value["database_id"].as_str().unwrap().parse().unwrap()
 }
@@ -43,7 +33,7 @@ fn backup_requests(server: &MockServer, databases: &[Uuid]) -> usize {
 async fn databases_lists_every_organization_by_default_and_each_scope_once() {
     let server = fleet(FaultPlan::new()).await;
     let every: Vec<Uuid> =
-        server.organization_ids().into_iter().flat_map(|o| under_organization(&server, o)).collect();
+        server.organization_ids().into_iter().flat_map(|o| server.organization_database_ids(o)).collect();
 
     let output = run(&server, &["databases", "--output", "ndjson"]).await;
     assert!(output.status.success(), "{}", stderr(&output));
@@ -64,7 +54,7 @@ async fn databases_lists_every_organization_by_default_and_each_scope_once() {
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with("database_id,database,type,version,mode,"));
     let ids: Vec<Uuid> = lines.map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
-    assert_eq!(ids, under_organization(&server, organization));
+    assert_eq!(ids, server.organization_database_ids(organization));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -104,7 +94,7 @@ async fn list_latest_and_prune_skip_managed_databases_with_a_note_and_touch_them
     let server = fleet(FaultPlan::new()).await;
     let organization = server.organization_ids()[1];
     let o = organization.to_string();
-    let listed = under_organization(&server, organization);
+    let listed = server.organization_database_ids(organization);
     let managed: Vec<Uuid> =
         listed.iter().copied().filter(|id| server.managed_database_ids().contains(id)).collect();
     let container: Vec<Uuid> = listed.iter().copied().filter(|id| !managed.contains(id)).collect();

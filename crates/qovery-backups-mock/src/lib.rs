@@ -800,6 +800,29 @@ impl MockServer {
         databases.into_iter().map(|d| d.id).collect()
     }
 
+    /// The ids of every database under an organization (`MANAGED` ones included), in the order
+    /// a client walking projects, then environments, then databases finds them; empty for an
+    /// unknown one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
+    /// use qovery_backups_mock::{Fleet, MockConfig, MockServer};
+    ///
+    /// let server = MockServer::start(MockConfig { databases: 0, fleet: Fleet::sample(), ..MockConfig::default() }).await?;
+    /// let [default, sampled, ..] = server.organization_ids()[..] else { unreachable!() };
+    /// assert!(server.organization_database_ids(default).is_empty()); // `databases: 0`
+    /// // Fleet::sample(): 2 projects × 2 environments × 3 databases in each organization it adds.
+    /// assert_eq!(server.organization_database_ids(sampled).len(), 12);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn organization_database_ids(&self, organization_id: Uuid) -> Vec<Uuid> {
+        let projects = self.project_ids(organization_id).into_iter();
+        let environments = projects.flat_map(|project| self.environment_ids(project));
+        environments.flat_map(|environment| self.environment_database_ids(environment)).collect()
+    }
+
     /// The ids of the `MANAGED` databases: listed, but their backup endpoint answers 404.
     ///
     /// ```

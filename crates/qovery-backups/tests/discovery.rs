@@ -24,24 +24,13 @@ fn ids(databases: &[FleetDatabase]) -> Vec<Uuid> {
     databases.iter().map(FleetDatabase::id).collect()
 }
 
-/// Every database the server lists under an organization, in listing order.
-fn under_organization(server: &MockServer, organization: Uuid) -> Vec<Uuid> {
-    let mut ids = Vec::new();
-    for project in server.project_ids(organization) {
-        for environment in server.environment_ids(project) {
-            ids.extend(server.environment_database_ids(environment));
-        }
-    }
-    ids
-}
-
 #[tokio::test]
 async fn all_scope_finds_every_database_with_its_place_once() {
     let server = fleet().await;
     let databases = found(&server, vec![Scope::All]).await;
 
     let expected: Vec<Uuid> =
-        server.organization_ids().into_iter().flat_map(|o| under_organization(&server, o)).collect();
+        server.organization_ids().into_iter().flat_map(|o| server.organization_database_ids(o)).collect();
     assert_eq!(ids(&databases), expected);
     assert_eq!(databases.len(), 2 + 2 * 2 * 2 * 3);
     // The configured databases sit in the default organization, project and environment.
@@ -69,7 +58,7 @@ async fn organization_project_and_environment_scopes_find_what_they_hold() {
     let environment = server.environment_ids(project)[0];
 
     let in_organization = found(&server, vec![Scope::Organization(organization)]).await;
-    assert_eq!(ids(&in_organization), under_organization(&server, organization));
+    assert_eq!(ids(&in_organization), server.organization_database_ids(organization));
     assert!(
         in_organization.iter().all(|d| d.organization.id == organization && d.organization.name == "org-0")
     );
@@ -105,7 +94,7 @@ async fn overlapping_scopes_yield_each_database_once() {
     .await;
     let unique: HashSet<Uuid> = ids(&databases).into_iter().collect();
     assert_eq!(unique.len(), databases.len());
-    assert_eq!(unique, under_organization(&server, organization).into_iter().collect());
+    assert_eq!(unique, server.organization_database_ids(organization).into_iter().collect());
 }
 
 #[tokio::test]

@@ -141,14 +141,8 @@ async fn check_an_organization() -> Result<(), Failure> {
     })
     .await
     .map_err(|e| Failure::Other(format!("the embedded mock did not start: {e}")))?;
-    let holds_databases = |org: Uuid| {
-        server
-            .project_ids(org)
-            .into_iter()
-            .flat_map(|p| server.environment_ids(p))
-            .any(|e| !server.environment_database_ids(e).is_empty())
-    };
-    let organization = server.organization_ids().into_iter().find(|org| holds_databases(*org));
+    let organization =
+        server.organization_ids().into_iter().find(|org| !server.organization_database_ids(*org).is_empty());
     let Some(organization) = organization else {
         return Err(Failure::Other("the demo's fleet has no organization with databases".into()));
     };
@@ -156,12 +150,8 @@ async fn check_an_organization() -> Result<(), Failure> {
     // database Qovery backs up gets a success from three hours ago, so that the verdicts show
     // both sides of the line.
     let managed = server.managed_database_ids();
-    let databases = server
-        .project_ids(organization)
-        .into_iter()
-        .flat_map(|p| server.environment_ids(p))
-        .flat_map(|e| server.environment_database_ids(e))
-        .filter(|d| !managed.contains(d));
+    let databases =
+        server.organization_database_ids(organization).into_iter().filter(|d| !managed.contains(d));
     let three_hours_ago = chrono::Utc::now() - chrono::Duration::hours(3);
     for database_id in databases.step_by(2) {
         let recent = SampleBackup::new(0)
