@@ -27,12 +27,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use futures::TryStreamExt as _;
 use futures::executor::block_on;
 use qovery_backups::Client;
 use qovery_backups_api::ResponseValue;
 use qovery_backups_api::types::BackupPaginatedResponseList;
-use qovery_backups_bench::{BENCH_USER_AGENT, MockThread, machine, measuring, median, paired, seconds};
+use qovery_backups_bench::{
+    BENCH_USER_AGENT, MockThread, machine, measuring, median, paired, sdk_listing, seconds,
+};
 use qovery_backups_mock::MockConfig;
 use uuid::Uuid;
 
@@ -229,16 +230,6 @@ fn serve(stream: TcpStream, (first, empty): &(Vec<u8>, Vec<u8>)) -> std::io::Res
     }
 }
 
-async fn list_huge(client: &Client, database_id: Uuid) -> u64 {
-    client
-        .backups(database_id)
-        .list()
-        .items()
-        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-        .await
-        .expect("the SDK lists the huge page")
-}
-
 /// One page of [`HUGE`] backups: decoded in-process, and listed through the SDK from loopback.
 fn huge_page(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     let (database_id, token, first, empty) = render_huge(runtime);
@@ -254,7 +245,10 @@ fn huge_page(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime) {
         .max_response_bytes(HUGE_LIMIT)
         .build()
         .expect("the client builds");
-    assert_eq!(runtime.block_on(list_huge(&client, database_id)), HUGE as u64);
+    assert_eq!(
+        runtime.block_on(sdk_listing(&client, database_id)).expect("the SDK lists the huge page"),
+        HUGE as u64
+    );
     assert_eq!(through_response_value(&head, &page_bytes).results.len(), HUGE);
     println!(
         "decode: one page of {HUGE} backups, {} bytes ({:.1} MiB); the client's response limit set to {} MiB",
@@ -272,7 +266,7 @@ fn huge_page(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     group
         .bench_function("sdk_path_response_value", |b| b.iter(|| through_response_value(&head, &page_bytes)));
     group.bench_function("sdk_items_over_loopback", |b| {
-        b.to_async(runtime).iter(|| list_huge(&client, database_id))
+        b.to_async(runtime).iter(|| sdk_listing(&client, database_id))
     });
     group.finish();
 
@@ -280,7 +274,10 @@ fn huge_page(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime) {
         let mut walls = Vec::with_capacity(HUGE_ROUNDS);
         for _ in 0..HUGE_ROUNDS {
             let started = Instant::now();
-            assert_eq!(runtime.block_on(list_huge(&client, database_id)), HUGE as u64);
+            assert_eq!(
+                runtime.block_on(sdk_listing(&client, database_id)).expect("the SDK lists the huge page"),
+                HUGE as u64
+            );
             walls.push(started.elapsed().as_secs_f64());
         }
         let worst = walls.iter().copied().fold(0.0, f64::max);

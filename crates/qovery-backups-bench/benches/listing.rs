@@ -16,25 +16,15 @@
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use futures::TryStreamExt as _;
 use qovery_backups::Client;
-use qovery_backups_bench::{BENCH_USER_AGENT, MockThread, hand_written_listing, machine, measuring, paired};
+use qovery_backups_bench::{
+    BENCH_USER_AGENT, MockThread, hand_written_listing, machine, measuring, paired, sdk_listing,
+};
 use qovery_backups_mock::MockConfig;
-use uuid::Uuid;
 
 const BACKUPS: usize = 100_000;
 const TARGET: f64 = 1.05;
 const PAIRED_ROUNDS: usize = 20;
-
-async fn sdk_listing(client: &Client, database_id: Uuid) -> u64 {
-    client
-        .backups(database_id)
-        .list()
-        .items()
-        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-        .await
-        .expect("the SDK lists the mock")
-}
 
 fn main() {
     let mock = MockThread::start(MockConfig {
@@ -59,7 +49,10 @@ fn main() {
     // Both sides must see everything, or the comparison means nothing.
     let by_hand = runtime.block_on(hand_written_listing(&http, &base_url, &token, database_id));
     assert_eq!(by_hand.expect("the hand-written loop lists the mock"), BACKUPS as u64);
-    assert_eq!(runtime.block_on(sdk_listing(&sdk, database_id)), BACKUPS as u64);
+    assert_eq!(
+        runtime.block_on(sdk_listing(&sdk, database_id)).expect("the SDK lists the mock"),
+        BACKUPS as u64
+    );
     println!("listing: {BACKUPS} backups in pages of 20; machine: {}", machine());
 
     let mut criterion = Criterion::default().configure_from_args();

@@ -82,6 +82,16 @@ impl Drop for MockThread {
     }
 }
 
+/// The SDK's side of every listing comparison: each backup of a database through the stream
+/// of items, counted (so that nothing but the listing is measured).
+pub async fn sdk_listing(
+    client: &qovery_backups::Client,
+    database_id: Uuid,
+) -> Result<u64, qovery_backups::Error> {
+    use futures::TryStreamExt as _;
+    client.backups(database_id).list().items().try_fold(0u64, |n, _| async move { Ok(n + 1) }).await
+}
+
 /// The reference the SDK's listing is measured against: the least code that lists a database
 /// correctly with reqwest and serde_json, into the same generated types, with the same cursor,
 /// header and stop rule as the API documents. Returns how many backups it saw.

@@ -14,9 +14,8 @@
 
 use std::process::ExitCode;
 
-use futures::TryStreamExt as _;
 use qovery_backups::Client;
-use qovery_backups_bench::{BENCH_USER_AGENT, hand_written_listing};
+use qovery_backups_bench::{BENCH_USER_AGENT, hand_written_listing, sdk_listing};
 use uuid::Uuid;
 
 const USAGE: &str = "usage: listing_client sdk|hand URL TOKEN DATABASE ROUNDS";
@@ -46,11 +45,7 @@ fn main() -> ExitCode {
                     .build()
                     .map_err(|e| e.to_string())?;
                 for _ in 0..rounds {
-                    let items = client.backups(database_id).list().items();
-                    total += items
-                        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    total += sdk_listing(&client, database_id).await.map_err(|e| e.to_string())?;
                 }
             }
             "hand" => {
