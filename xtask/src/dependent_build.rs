@@ -78,11 +78,16 @@ pub fn dependent_build(args: &[String]) -> Result<(), String> {
         // Two clean builds minutes apart differ by several seconds on a shared machine, more than
         // the difference being measured: `--rounds N` repeats the pair, alternating which goes
         // first so that a slow spell does not always fall on the same one, and gives the median.
+        // The client is trimmed once; each round builds a fresh dependent of it.
+        let peer = match &peer {
+            Some(peer) => Some(trim_peer(&root, peer, &dir.join("peer-qovery"))?),
+            None => None,
+        };
         let mut ratios = Vec::new();
         for round in 0..rounds {
             let round_dir = dir.join(format!("round-{round}"));
             let measure_ours = || measure_ours(&root, &round_dir, &features, no_default_features);
-            let measure_peer = |peer: &PathBuf| measure_peer(&root, peer, &round_dir);
+            let measure_peer = |client: &PathBuf| measure_peer(client, &round_dir);
             let (ours, theirs) = match (&peer, only_peer) {
                 (Some(peer), true) => (None, Some(measure_peer(peer)?)),
                 (Some(peer), false) if round % 2 == 1 => {
@@ -180,10 +185,9 @@ fn measure_ours(
     build_and_report(&krate, &dir.join("target"), &format!("dependent-build ({label})"), "dependent")
 }
 
-/// The dependent of Qovery's openapi-generator client: the client in `peer` is copied into `dir`,
-/// restricted to the operations of our openapi.yaml (see `peer`), and used with rustls like ours.
-/// Its Cargo.lock is resolved fresh: the client has its own dependency set.
-fn measure_peer(root: &Path, peer: &Path, dir: &Path) -> Result<Measurement, String> {
+/// Qovery's openapi-generator client in `peer`, restricted to the operations of our openapi.yaml
+/// (see `peer`), written into `client`; returns `client`.
+fn trim_peer(root: &Path, peer: &Path, client: &Path) -> Result<PathBuf, String> {
     let spec_text = fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
     let spec = Spec::parse(SPEC, &spec_text).map_err(|e| e.to_string())?;
     let operation_ids: Vec<String> = spec
@@ -211,11 +215,15 @@ fn measure_peer(root: &Path, peer: &Path, dir: &Path) -> Result<Measurement, Str
             trimmed.whole_api_files.join(", ")
         );
     }
-    let client = dir.join("peer-qovery");
     for (path, text) in &trimmed.files {
         write(&client.join(path), text)?;
     }
+    Ok(client.to_path_buf())
+}
 
+/// The dependent of the trimmed client in `client`, built in `dir`, used with rustls like ours.
+/// Its Cargo.lock is resolved fresh: the client has its own dependency set.
+fn measure_peer(client: &Path, dir: &Path) -> Result<Measurement, String> {
     let krate = dir.join("peer-dependent");
     let dependency = format!(
         "qovery = {{ path = {:?}, default-features = false, features = [\"rustls\"] }}",
