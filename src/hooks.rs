@@ -91,6 +91,33 @@ impl std::fmt::Display for ResponseTooLarge {
 
 impl std::error::Error for ResponseTooLarge {}
 
+/// The error a body read fails with when a successful answer says it is not JSON (a captive
+/// portal's or a proxy's login page, a wrong base URL): decoding it would only report "expected
+/// value at line 1". Found like [`ResponseTooLarge`], in the source chain of a `reqwest::Error`.
+///
+/// ```
+/// let error = qovery_backups_api::NotJson { content_type: "text/html".into(), start: "<html>".into() };
+/// assert_eq!(error.to_string(), "the answer is `text/html`, not JSON");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotJson {
+    /// The answer's `Content-Type`, as sent (at most 128 bytes).
+    pub content_type: String,
+    /// The start of the body (at most [`NOT_JSON_START`] bytes), for diagnosis.
+    pub start: String,
+}
+
+/// How much of a body that is not JSON [`NotJson`] keeps.
+pub const NOT_JSON_START: usize = 512;
+
+impl std::fmt::Display for NotJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer is `{}`, not JSON", self.content_type)
+    }
+}
+
+impl std::error::Error for NotJson {}
+
 impl ClientHooks<Limits> for crate::Client {
     async fn exec(
         &self,
@@ -107,17 +134,34 @@ impl ClientHooks<Limits> for crate::Client {
 fn bounded(response: reqwest::Response, limit: u64) -> reqwest::Response {
     // A declared length over the limit fails at the first read, before any byte is buffered.
     let declared_too_long = response.content_length().is_some_and(|length| length > limit);
+    let not_json = if response.status().is_success() { not_json_type(response.headers()) } else { None };
     let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let body = BoundedBody { inner: body, read: 0, limit, failed: declared_too_long };
+    let body =
+        BoundedBody { inner: body, read: 0, limit, failed: declared_too_long, not_json, rejected: None };
     reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
 }
 
 /// A body that fails with [`ResponseTooLarge`] once more than `limit` bytes came through.
+/// The declared type of a successful answer that says it is not JSON. Every success of this
+/// API is JSON or empty (a 204); an answer without a `Content-Type` is given the benefit of the
+/// doubt, and decoding judges it.
+fn not_json_type(headers: &http::HeaderMap) -> Option<String> {
+    let declared = headers.get(http::header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(declared.as_bytes());
+    let essence = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json" || essence.ends_with("+json");
+    (!json).then(|| text.chars().filter(|c| !c.is_control()).take(128).collect())
+}
+
 struct BoundedBody {
     inner: reqwest::Body,
     read: u64,
     limit: u64,
     failed: bool,
+    /// Set when the answer declared a type other than JSON: its first bytes fail the read.
+    not_json: Option<String>,
+    /// The failure of such an answer, repeated to any later read.
+    rejected: Option<NotJson>,
 }
 
 impl http_body::Body for BoundedBody {
@@ -131,8 +175,21 @@ impl http_body::Body for BoundedBody {
         if self.failed {
             return Poll::Ready(Some(Err(Box::new(ResponseTooLarge { limit: self.limit }))));
         }
+        if let Some(rejected) = &self.rejected {
+            return Poll::Ready(Some(Err(Box::new(rejected.clone()))));
+        }
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(content_type), Some(data)) = (self.not_json.take(), frame.data_ref()) {
+                    if !data.is_empty() {
+                        let start =
+                            String::from_utf8_lossy(&data[..data.len().min(NOT_JSON_START)]).into_owned();
+                        let rejected = NotJson { content_type, start };
+                        self.rejected = Some(rejected.clone());
+                        return Poll::Ready(Some(Err(Box::new(rejected))));
+                    }
+                    self.not_json = Some(content_type);
+                }
                 let length = frame.data_ref().map_or(0, |data| data.len() as u64);
                 self.read = self.read.saturating_add(length);
                 if self.read > self.limit {
@@ -149,7 +206,7 @@ impl http_body::Body for BoundedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        !self.failed && self.inner.is_end_stream()
+        !self.failed && self.rejected.is_none() && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {

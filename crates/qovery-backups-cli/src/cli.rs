@@ -164,8 +164,9 @@ pub enum SingleFormat {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Databases to list.
-    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
+    /// Databases to list (every database the token can see when neither ids nor a scope are
+    /// given).
+    #[arg(value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -266,6 +267,10 @@ pub struct PruneArgs {
     /// Print the plan; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse, deleting nothing from it, a database whose plan deletes more than N backups
+    /// (a guard for unattended jobs).
+    #[arg(long, value_name = "N")]
+    pub max_delete: Option<usize>,
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_enum)]
     pub output: Option<PruneFormat>,
@@ -279,7 +284,9 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct LatestArgs {
-    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
+    /// Databases to read (every database the token can see when neither ids nor a scope are
+    /// given).
+    #[arg(value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -290,7 +297,9 @@ pub struct LatestArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
+    /// Databases to check (every database the token can see when neither ids nor a scope are
+    /// given).
+    #[arg(value_name = "DATABASE_ID")]
     pub database_ids: Vec<Uuid>,
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -303,8 +312,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub output_file: Option<std::path::PathBuf>,
     /// The oldest a successful backup may be, e.g. 26h, 7d.
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_positive_duration, value_name = "DURATION")]
     pub max_age: Duration,
+    /// Databases checked at once.
+    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
+    pub concurrency: usize,
 }
 
 #[cfg(feature = "mock")]
@@ -344,8 +356,27 @@ pub struct MockArgs {
     pub fleet: bool,
 }
 
+/// The longest duration any flag takes. Dates are computed with durations (`now - max_age`,
+/// deadlines): a century keeps every such sum far inside the range of dates and instants, so no
+/// value can overflow one, and no backup job means anything longer.
+const LONGEST_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 500ms, 30s, 26h, 7d)"))
+    let duration =
+        humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 500ms, 30s, 26h, 7d)"))?;
+    if duration > LONGEST_DURATION {
+        return Err("is longer than 100 years, the longest any duration flag takes".to_owned());
+    }
+    Ok(duration)
+}
+
+/// A count of concurrent jobs: at least 1.
+fn concurrency(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// A duration above zero: a wait of zero would give up before looking.

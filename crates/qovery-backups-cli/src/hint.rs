@@ -16,8 +16,10 @@ pub fn for_error(error: &Error) -> Option<String> {
     if let Some(problem) = error.config_problem() {
         return config_hint(problem);
     }
-    if let (Some(resume), Some(Operation::List { database_id, .. })) =
-        (error.resume_after(), error.operation())
+    // Where to resume helps only when the same call can succeed next time: a decode error, a
+    // 4xx or a page that is not JSON would fail the same way again.
+    if let (true, Some(resume), Some(Operation::List { database_id, .. })) =
+        (error.is_retryable() && !error.is_decode(), error.resume_after(), error.operation())
     {
         return Some(match resume {
             Some(backup_id) => {

@@ -257,11 +257,48 @@ async fn check_exit_codes_tell_fresh_from_stale_from_missing() {
     assert_eq!(missing.status.code(), Some(3));
     assert!(stdout(&missing).starts_with("MISSING "));
 
-    // Qovery answers 404 for a database whose backups the cloud provider manages.
-    let unmanaged_id = Uuid::new_v4().to_string();
-    let unmanaged = run(&server, &["check", &ids[0], &unmanaged_id, "--max-age", "3650d"]).await;
+    // Qovery answers 404 for a database whose backups the cloud provider manages, and for an
+    // id that names no database: a lookup of the database tells which.
+    let environment =
+        server.add_environment(server.add_project(server.add_organization("o"), "p").unwrap(), "e");
+    let rds = server
+        .add_database_in(environment.unwrap(), "rds", qovery_backups::types::DatabaseModeEnum::Managed, 0, 0)
+        .unwrap()
+        .to_string();
+    let unmanaged = run(&server, &["check", &ids[0], &rds, "--max-age", "3650d"]).await;
     assert_eq!(unmanaged.status.code(), Some(0), "{}", stderr(&unmanaged));
-    assert!(stdout(&unmanaged).contains(&format!("UNMANAGED {unmanaged_id}")), "{}", stdout(&unmanaged));
+    assert!(stdout(&unmanaged).contains(&format!("UNMANAGED {rds}")), "{}", stdout(&unmanaged));
+
+    // A mistyped id never passes: it is named, and the check exits 1.
+    let mistyped = Uuid::new_v4().to_string();
+    let not_found = run(&server, &["check", &ids[0], &mistyped, "--max-age", "3650d"]).await;
+    assert_eq!(not_found.status.code(), Some(1), "{}", stderr(&not_found));
+    assert!(stdout(&not_found).contains(&format!("NOT_FOUND {mistyped}")), "{}", stdout(&not_found));
+    assert!(stderr(&not_found).contains(&mistyped), "{}", stderr(&not_found));
+    for command in ["latest", "list"] {
+        let output = run(&server, &[command, &mistyped]).await;
+        assert_eq!(output.status.code(), Some(1), "{command}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("{mistyped}: no such database")),
+            "{command}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Out-of-range durations are usage errors, never a panic; zero is refused where it means
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn durations_past_a_century_or_zero_are_usage_errors_not_panics() {
+    let server = mock(vec![1], FaultPlan::none()).await;
+    let id = server.database_ids()[0].to_string();
+    for max_age in ["265000y", "1000000000d", "0s"] {
+        let output = run(&server, &["check", &id, "--max-age", max_age]).await;
+        assert_eq!(output.status.code(), Some(2), "--max-age {max_age}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+    let output = run(&server, &["list", &id, "--timeout", "500000y"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -304,7 +304,7 @@ async fn prometheus_output_is_written_atomically_and_parses_back() {
     };
     for (id, current) in ids[..5].iter().zip(["ok", "stale", "missing", "suspect", "unmanaged"]) {
         let statuses = status_of(*id);
-        assert_eq!(statuses.len(), 6, "{statuses:?}");
+        assert_eq!(statuses.len(), 7, "one sample per verdict, not_found included: {statuses:?}");
         let ones: Vec<&str> = statuses.iter().filter(|(_, v)| v == "1").map(|(s, _)| s.as_str()).collect();
         assert_eq!(ones, [current]);
         assert!(statuses.iter().all(|(_, v)| v == "0" || v == "1"));

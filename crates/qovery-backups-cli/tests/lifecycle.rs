@@ -269,7 +269,7 @@ async fn a_zero_wait_timeout_is_a_usage_error() {
 
 fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan {
     let policy = RetentionPolicy::builder().keep_daily(7).keep_weekly(2).build().unwrap();
-    qovery_backups::plan(&policy, &server.backups(database_id))
+    qovery_backups::plan(&policy, &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -325,6 +325,11 @@ impl Hierarchy {
         Ok(self.databases.iter().filter(|d| d.environment.id == environment).cloned().collect())
     }
 
+    /// One database, as `GET /database/{databaseId}` answers it.
+    pub(crate) fn database(&self, id: Uuid) -> Option<Database> {
+        self.databases.iter().find(|d| d.id == id).cloned()
+    }
+
     pub(crate) fn managed_database_ids(&self) -> Vec<Uuid> {
         self.databases.iter().filter(|d| d.mode == DatabaseModeEnum::Managed).map(|d| d.id).collect()
     }

@@ -58,6 +58,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
+        .route("/database/{database_id}", get(get_database))
         .route("/database/{database_id}/backup", get(list).post(create))
         .route("/database/{database_id}/backup/{backup_id}", delete(remove))
         .route("/organization", get(list_organizations))
@@ -271,11 +272,20 @@ async fn list_databases(State(shared): State<Arc<Shared>>, Path(id): Path<String
     }
 }
 
+async fn get_database(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let found = parse_parent("database", &id).map(|id| (id, lock(&shared.fleet).database(id)));
+    match found {
+        Ok((_, Some(database))) => json_response(StatusCode::OK, &database),
+        Ok((id, None)) => error(StatusCode::NOT_FOUND, format!("database {id} not found")),
+        Err(failure) => failure.into_response(),
+    }
+}
+
 async fn not_found(request: Request) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!(
-            "no such route: {} {}; the API has GET and POST /database/{{databaseId}}/backup, DELETE /database/{{databaseId}}/backup/{{backupId}}, and GET /organization, /organization/{{organizationId}}/project, /project/{{projectId}}/environment, /environment/{{environmentId}}/database",
+            "no such route: {} {}; the API has GET /database/{{databaseId}}, GET and POST /database/{{databaseId}}/backup, DELETE /database/{{databaseId}}/backup/{{backupId}}, and GET /organization, /organization/{{organizationId}}/project, /project/{{projectId}}/environment, /environment/{{environmentId}}/database",
             request.method(),
             request.uri().path()
         ),

@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt as _};
 use qovery_backups_api::types::{Database, DatabaseModeEnum, DatabaseTypeEnum};
 use uuid::Uuid;
 
-use crate::list_many::DEFAULT_CONCURRENCY;
+use crate::fleet::DEFAULT_CONCURRENCY;
 use crate::retry::{self, Resend};
 use crate::{Client, Error, ListStream, Operation};
 
@@ -492,6 +492,55 @@ impl Databases {
             .buffered(self.concurrency)
             .collect()
             .await
+    }
+}
+
+impl Client {
+    /// One database by id (`GET /database/{databaseId}`), with its name, type and mode.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// let database = client.database(server.database_ids()[0]).await?;
+    /// assert_eq!(database.name, "database-0");
+    ///
+    /// let unknown = client.database(uuid::Uuid::nil()).await.unwrap_err();
+    /// assert!(unknown.is_not_found());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn database(&self, database_id: Uuid) -> Result<Database, Error> {
+        call(self, Operation::GetDatabase { database_id }, move |c| async move {
+            c.wire().get_database(database_id).await
+        })
+        .await
+    }
+}
+
+/// After a 404 on a database's backups, asks for the database itself to say which 404 it was:
+/// [`Error::UnknownDatabase`] when it does not exist either (a mistyped id must never pass for
+/// a database with nothing to back up), [`Error::ManagedByProvider`] when its mode is
+/// `MANAGED`. Anything else (the lookup fails, or the database is Qovery's own) leaves the
+/// first 404 as it was: nothing is claimed that the API did not say.
+pub(crate) async fn explain_not_found(client: &Client, error: Error) -> Error {
+    let Some(&operation) = error.operation() else { return error };
+    let about_a_backup = operation.backup_id().is_some();
+    let Some(database_id) = operation.database_id().filter(|_| !about_a_backup) else { return error };
+    match client.database(database_id).await {
+        Err(lookup) if lookup.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+            let detail = if let Error::Api { detail, .. } = error { detail } else { None };
+            Error::UnknownDatabase { operation, database_id, detail }
+        }
+        Ok(database) if database.mode == DatabaseModeEnum::Managed => {
+            Error::ManagedByProvider { operation, database_id }
+        }
+        Ok(_) => error,
+        Err(lookup) => {
+            tracing::warn!(%database_id, error = %lookup, "could not look the database up after a 404");
+            error
+        }
     }
 }
 

@@ -95,6 +95,20 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// A successful answer said it was something else than JSON (`text/html` from a captive
+    /// portal, a proxy's login page, a wrong base URL): not Qovery's API answering. Not retried:
+    /// whatever answered will answer the same way again.
+    #[non_exhaustive]
+    NotJson {
+        /// Which operation failed.
+        operation: Operation,
+        /// The answer's `Content-Type`.
+        content_type: String,
+        /// The start of the body, at most [`BODY_EXCERPT_LIMIT`] bytes.
+        body_excerpt: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
     /// The answer was larger than the client's response limit
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)); reading
     /// stopped at the limit. Not retried: a server that sends this once will again.
@@ -117,6 +131,39 @@ pub enum Error {
         repeated_id: Uuid,
         /// Pages received before the loop was detected.
         pages: usize,
+    },
+    /// The API answered 404 for a database's backups, and `getDatabase` answered 404 for the
+    /// database too: no database with this id is visible to the token (a mistyped id, or
+    /// another organization's). Asked only after the first 404, so the normal path costs no
+    /// request more.
+    #[non_exhaustive]
+    UnknownDatabase {
+        /// The call that answered 404 first.
+        operation: Operation,
+        /// The id asked for.
+        database_id: Uuid,
+        /// What the server said with the first 404 (`detail`), if anything.
+        detail: Option<Box<str>>,
+    },
+    /// The API answered 404 for a database's backups because the cloud provider backs the
+    /// database up (`mode: MANAGED`, as `getDatabase` says): Qovery's backup API has nothing
+    /// for it.
+    #[non_exhaustive]
+    ManagedByProvider {
+        /// The call that answered 404.
+        operation: Operation,
+        /// The database.
+        database_id: Uuid,
+    },
+    /// A prune planned nothing and deleted nothing for this database
+    /// ([`Prune::plan`](crate::Prune::plan)): a backup is dated in the future, or the plan
+    /// deletes more than the prune allows.
+    #[non_exhaustive]
+    PruneRefused {
+        /// The database.
+        database_id: Uuid,
+        /// Why.
+        refusal: crate::Refusal,
     },
     /// The client was configured wrongly (no token, a bad URL, plain HTTP to a remote host).
     #[non_exhaustive]
@@ -372,7 +419,38 @@ impl Error {
     /// assert!(Error::api(op, StatusCode::NOT_FOUND).is_not_found());
     /// ```
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND) || matches!(self, Error::BackupNotFound { .. })
+        self.status() == Some(StatusCode::NOT_FOUND)
+            || matches!(
+                self,
+                Error::BackupNotFound { .. }
+                    | Error::UnknownDatabase { .. }
+                    | Error::ManagedByProvider { .. }
+            )
+    }
+
+    /// Whether the database itself is unknown to the API ([`Error::UnknownDatabase`]): a
+    /// mistyped id, or one the token cannot see. Never a reason to report success.
+    ///
+    /// ```
+    /// use qovery_backups::{Error, Operation, StatusCode};
+    ///
+    /// // A bare 404 is not enough to say: the database may be MANAGED.
+    /// let op = Operation::List { database_id: uuid::Uuid::nil(), after: None };
+    /// assert!(!Error::api(op, StatusCode::NOT_FOUND).is_unknown_database());
+    /// ```
+    pub fn is_unknown_database(&self) -> bool {
+        matches!(self, Error::UnknownDatabase { .. })
+    }
+
+    /// Whether the database's backups are the cloud provider's ([`Error::ManagedByProvider`]).
+    ///
+    /// ```
+    /// use qovery_backups::{ConfigProblem, Error};
+    ///
+    /// assert!(!Error::config(ConfigProblem::Other, "x").is_managed_by_provider());
+    /// ```
+    pub fn is_managed_by_provider(&self) -> bool {
+        matches!(self, Error::ManagedByProvider { .. })
     }
 
     /// The backup an error of waiting carries, as last seen: the failed or canceled backup
@@ -406,14 +484,15 @@ impl Error {
         matches!(self, Error::Timeout { .. })
     }
 
-    /// Whether the answer could not be decoded.
+    /// Whether the answer could not be decoded: JSON unlike openapi.yaml ([`Error::Decode`]),
+    /// or no JSON at all ([`Error::NotJson`]).
     ///
     /// ```
     /// use qovery_backups::{ConfigProblem, Error};
     /// assert!(!Error::config(ConfigProblem::Other, "x").is_decode());
     /// ```
     pub fn is_decode(&self) -> bool {
-        matches!(self, Error::Decode { .. })
+        matches!(self, Error::Decode { .. } | Error::NotJson { .. })
     }
 
     /// Whether the client's configuration is at fault (no token, a bad base URL).
@@ -440,9 +519,13 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Decode { operation, .. }
+            | Error::NotJson { operation, .. }
             | Error::TooLarge { operation, .. }
-            | Error::PaginationLoop { operation, .. } => Some(operation),
-            Error::Config { .. }
+            | Error::PaginationLoop { operation, .. }
+            | Error::UnknownDatabase { operation, .. }
+            | Error::ManagedByProvider { operation, .. } => Some(operation),
+            Error::PruneRefused { .. }
+            | Error::Config { .. }
             | Error::BackupFailed { .. }
             | Error::BackupVanished { .. }
             | Error::WaitTimeout { .. }
@@ -491,8 +574,13 @@ impl Error {
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Decode { attempts, .. }
+            | Error::NotJson { attempts, .. }
             | Error::TooLarge { attempts, .. } => *attempts,
-            Error::PaginationLoop { .. } | Error::Config { .. } => 0,
+            Error::PaginationLoop { .. }
+            | Error::Config { .. }
+            | Error::UnknownDatabase { .. }
+            | Error::ManagedByProvider { .. }
+            | Error::PruneRefused { .. } => 0,
             // Waiting is not one call: its polls' attempts are their own business.
             Error::BackupFailed { .. }
             | Error::BackupVanished { .. }
@@ -533,11 +621,26 @@ impl Error {
             }
             Error::Transport { .. } => "check the network, then try again".into(),
             Error::Timeout { .. } => "raise the timeout, or check the network".into(),
+            Error::NotJson { .. } => {
+                "something other than Qovery's API answered: check the base URL, and any proxy or captive portal in between".into()
+            }
             Error::Decode { .. } => "the API may have changed: update this client, or report it".into(),
             Error::TooLarge { .. } => {
                 "a proxy or the API is misbehaving; raise the response limit only if the API really sends answers this large".into()
             }
             Error::PaginationLoop { .. } => "the API is repeating itself: report it to Qovery".into(),
+            Error::UnknownDatabase { .. } => {
+                "check the database id: list the databases the token can see to find it".into()
+            }
+            Error::ManagedByProvider { .. } => {
+                "back it up through the cloud provider's own tools; Qovery's backup API cannot".into()
+            }
+            Error::PruneRefused { refusal: crate::Refusal::FutureDated { .. }, .. } => {
+                "check this machine's clock, then the backup's date in the Qovery console; prune again once the dates are right".into()
+            }
+            Error::PruneRefused { .. } => {
+                "review the plan with a dry run; raise the limit only if those deletes are meant".into()
+            }
             Error::Config { .. } => return None,
             Error::BackupFailed { .. } => {
                 "read the backup's steps and the database's logs in the Qovery console, then create a new backup".into()
@@ -559,8 +662,12 @@ impl Error {
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Decode { attempts, .. }
+            | Error::NotJson { attempts, .. }
             | Error::TooLarge { attempts, .. } => *attempts = n,
             Error::PaginationLoop { .. }
+            | Error::UnknownDatabase { .. }
+            | Error::ManagedByProvider { .. }
+            | Error::PruneRefused { .. }
             | Error::Config { .. }
             | Error::BackupFailed { .. }
             | Error::BackupVanished { .. }
@@ -577,9 +684,13 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Decode { operation, .. }
+            | Error::NotJson { operation, .. }
             | Error::TooLarge { operation, .. }
-            | Error::PaginationLoop { operation, .. } => *operation = during,
-            Error::Config { .. }
+            | Error::PaginationLoop { operation, .. }
+            | Error::UnknownDatabase { operation, .. }
+            | Error::ManagedByProvider { operation, .. } => *operation = during,
+            Error::PruneRefused { .. }
+            | Error::Config { .. }
             | Error::BackupFailed { .. }
             | Error::BackupVanished { .. }
             | Error::WaitTimeout { .. }
@@ -638,6 +749,11 @@ impl fmt::Display for Error {
                     Attempts(*attempts)
                 )
             }
+            Error::NotJson { operation, content_type, attempts, .. } => write!(
+                f,
+                "{operation}: the answer is `{content_type}`, not the API's JSON{}",
+                Attempts(*attempts)
+            ),
             Error::Decode { operation, path, message, attempts, .. } => write!(
                 f,
                 "{operation}: the answer could not be decoded at `{path}`: {message}{}",
@@ -650,6 +766,23 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: the API sent backup {repeated_id} again after {pages} pages, so the listing stopped"
             ),
+            Error::UnknownDatabase { operation, database_id, detail } => {
+                write!(
+                    f,
+                    "{operation}: no such database, or none the token can see (the API answered 404 for {database_id} too"
+                )?;
+                match detail {
+                    Some(detail) => write!(f, "; it said: {detail})"),
+                    None => f.write_str(")"),
+                }
+            }
+            Error::ManagedByProvider { operation, database_id } => write!(
+                f,
+                "{operation}: its mode is MANAGED: the cloud provider backs database {database_id} up, not Qovery"
+            ),
+            Error::PruneRefused { database_id, refusal } => {
+                write!(f, "prune of database {database_id} refused, nothing deleted: {refusal}")
+            }
             Error::Config { message, .. } => write!(f, "invalid client configuration: {message}"),
             Error::BackupFailed { database_id, backup } => {
                 write!(f, "backup {} of database {database_id} ended {}", backup.id, Status(backup))

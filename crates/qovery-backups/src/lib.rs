@@ -50,6 +50,8 @@ mod backups;
 mod client;
 mod discovery;
 mod error;
+mod fleet;
+mod freshness;
 mod json_path;
 mod list_many;
 mod observe;
@@ -72,7 +74,11 @@ pub use client::{
 };
 pub use discovery::{Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, ConfigProblem, Error, TransportKind};
-pub use list_many::{DEFAULT_CONCURRENCY, DatabaseBackup, ListMany, ManyItems};
+pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets};
+pub use freshness::{
+    CLOCK_SKEW_ALLOWANCE, DatabaseFreshness, FreshnessCheck, FreshnessVerdict, LookEnd, judge,
+};
+pub use list_many::{DatabaseBackup, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;
 pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};
@@ -82,7 +88,7 @@ pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 pub use reqwest::StatusCode;
 pub use retention::{
     Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PlannedPrune, PolicyError, Prune,
-    PruneReport, Reason, RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
+    PruneReport, Reason, Refusal, RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
 };
 pub use retry::{RetryBudget, RetryPolicy};
 pub use stream::ListStream;

@@ -4,6 +4,7 @@ use futures::stream::StreamExt as _;
 use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
+use crate::fleet::DEFAULT_CONCURRENCY;
 use crate::{Client, ListStream};
 
 /// The stream from [`ListMany::items`]: each backup with its database.
@@ -61,13 +62,6 @@ pub struct ListMany {
     concurrency: usize,
     max_items_each: Option<usize>,
 }
-
-/// Databases listed at once unless set.
-///
-/// ```
-/// assert_eq!(qovery_backups::DEFAULT_CONCURRENCY, 4);
-/// ```
-pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl ListMany {
     pub(crate) fn new(client: Client, database_ids: Vec<Uuid>) -> Self {

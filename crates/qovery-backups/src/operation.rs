@@ -36,6 +36,11 @@ pub enum Operation {
         /// The backup.
         backup_id: Uuid,
     },
+    /// `GET /database/{databaseId}`: one database, asked after its backups answered 404.
+    GetDatabase {
+        /// The database.
+        database_id: Uuid,
+    },
     /// `GET /organization`: the organizations the token can see.
     ListOrganizations,
     /// `GET /organization/{organizationId}/project`.
@@ -70,7 +75,8 @@ impl Operation {
         match *self {
             Operation::List { database_id, .. }
             | Operation::Create { database_id }
-            | Operation::Delete { database_id, .. } => Some(database_id),
+            | Operation::Delete { database_id, .. }
+            | Operation::GetDatabase { database_id } => Some(database_id),
             _ => None,
         }
     }
@@ -109,7 +115,7 @@ impl Operation {
         }
     }
 
-    /// A short stable name for logs and metrics: `list`, `create`, `delete`,
+    /// A short stable name for logs and metrics: `list`, `create`, `delete`, `get_database`,
     /// `list_organizations`, `list_projects`, `list_environments`, `list_databases`.
     ///
     /// ```
@@ -124,6 +130,7 @@ impl Operation {
             Operation::List { .. } => "list",
             Operation::Create { .. } => "create",
             Operation::Delete { .. } => "delete",
+            Operation::GetDatabase { .. } => "get_database",
             Operation::ListOrganizations => "list_organizations",
             Operation::ListProjects { .. } => "list_projects",
             Operation::ListEnvironments { .. } => "list_environments",
@@ -158,6 +165,7 @@ impl fmt::Display for Operation {
             Operation::Delete { database_id, backup_id } => {
                 write!(f, "deleting backup {backup_id} of database {database_id}")
             }
+            Operation::GetDatabase { database_id } => write!(f, "looking up database {database_id}"),
             Operation::ListOrganizations => f.write_str("listing the organizations"),
             Operation::ListProjects { organization_id } => {
                 write!(f, "listing the projects of organization {organization_id}")

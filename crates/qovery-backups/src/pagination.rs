@@ -46,7 +46,7 @@ pub const EXACT_SEEN_LIMIT: usize = 100_000;
 ///
 /// let mut pages = client.backups(server.database_ids()[0]).list().pages();
 /// let first = pages.try_next().await?.expect("a first page");
-/// assert_eq!((first.number, first.page_size, first.backups.len()), (1, 20, 20));
+/// assert_eq!((first.number, first.page_size, first.backups.len()), (1, Some(20), 20));
 /// # Ok(())
 /// # }
 /// ```
@@ -57,8 +57,9 @@ pub struct BackupPage {
     pub database_id: Uuid,
     /// 1 for the first page of this listing, then 2, 3, …
     pub number: usize,
-    /// The page size the server reported (0 when it reported none usable).
-    pub page_size: usize,
+    /// The page size the server reported, when it is a positive whole number. Advisory:
+    /// Qovery's spec declares it a plain `number`, and a server may send `-27521212.38`.
+    pub page_size: Option<usize>,
     /// The backups, newest first.
     pub backups: Vec<Backup>,
 }
@@ -333,12 +334,13 @@ impl Cursor {
     async fn advance(&mut self) -> Result<Option<BackupPage>, Error> {
         let (response, healed) = self.fetch_next().await?;
         self.pages += 1;
-        let page_size = page_size(&response, self.operation())?;
+        let page_size = page_size(&response);
         let mut backups = response.results;
         let Some(last_on_page) = backups.last().map(|b| b.id) else { return Ok(None) };
         // A short page is the last one. A server reporting no usable page size leaves only
-        // the empty page as the end.
-        if page_size > 0 && backups.len() < page_size {
+        // the empty page as the end: one request more, and nothing refused over a field the
+        // listing can do without.
+        if page_size.is_some_and(|size| backups.len() < size) {
             self.finished = true;
         }
         if healed {
@@ -415,32 +417,34 @@ impl Cursor {
     }
 }
 
-/// The page size as a count. Qovery's spec declares it a `number`; a whole number written as
-/// `20.0` is a count like `20`. A fractional, negative or absurd one is a decode error naming
-/// the field, since the end of the listing depends on it. (`page` is not needed and not read.)
-fn page_size(response: &BackupPaginatedResponseList, operation: Operation) -> Result<usize, Error> {
+/// The page size as a count, when the server reported one. Qovery's spec declares `page_size`
+/// a plain `number` with no bounds, so a spec-conforming server may send `-27521212.38` or
+/// `1e300`: only a positive whole number is believed (`20.0` counts as `20`); anything else is
+/// ignored rather than refused. (`page` is not needed and not read.)
+fn page_size(response: &BackupPaginatedResponseList) -> Option<usize> {
     let size = response.page_size;
-    if size.is_finite() && size >= 0.0 && size.fract() == 0.0 && size <= u32::MAX as f64 {
-        return Ok(size as usize);
-    }
-    Err(Error::Decode {
-        operation,
-        path: "page_size".to_owned(),
-        message: format!("expected a whole, non-negative count of backups, got {size}"),
-        body_excerpt: String::new(),
-        attempts: 1,
-    })
+    let whole_and_positive = size.is_finite() && size >= 1.0 && size.fract() == 0.0;
+    (whole_and_positive && size <= u32::MAX as f64).then_some(size as usize)
 }
 
-/// One page, with retries.
+/// One page, with retries. A 404 is explained by asking for the database itself (see
+/// [`explain_not_found`](crate::discovery::explain_not_found)).
 pub(crate) async fn fetch(
     client: &Client,
     operation: Operation,
     start_id: Option<Uuid>,
 ) -> Result<BackupPaginatedResponseList, Error> {
     let wire = client.wire();
-    retry::run(&client.retry_settings(), operation, Resend::AsIs, |_| wire.list_page(operation, start_id))
-        .await
+    match retry::run(&client.retry_settings(), operation, Resend::AsIs, |_| {
+        wire.list_page(operation, start_id)
+    })
+    .await
+    {
+        Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => {
+            Err(crate::discovery::explain_not_found(client, error).await)
+        }
+        fetched => fetched,
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use futures::StreamExt as _;
 use qovery_backups_api::types::{
     Backup, BackupPaginatedResponseList, BackupRequest, Database, Environment, Organization, Project,
 };
-use qovery_backups_api::{ByteStream, ResponseTooLarge, types};
+use qovery_backups_api::{ByteStream, NotJson, ResponseTooLarge, types};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use uuid::Uuid;
@@ -64,6 +64,14 @@ impl<'a> Wire<'a> {
         match sent.send().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.translate(Operation::Delete { database_id, backup_id }, e).await),
+        }
+    }
+
+    /// `GET /database/{databaseId}`.
+    pub(crate) async fn get_database(self, database_id: Uuid) -> Result<Database, Error> {
+        match self.api.get_database().database_id(database_id).send().await {
+            Ok(database) => Ok(database.into_inner()),
+            Err(e) => Err(self.translate(Operation::GetDatabase { database_id }, e).await),
         }
     }
 
@@ -125,7 +133,10 @@ impl<'a> Wire<'a> {
             }
             ApiError::CommunicationError(source)
             | ApiError::ResponseBodyError(source)
-            | ApiError::InvalidUpgrade(source) => transport(operation, source),
+            | ApiError::InvalidUpgrade(source) => match find_cause::<NotJson>(&source) {
+                Some(not_json) => self.not_json_error(operation, not_json),
+                None => transport(operation, source),
+            },
             ApiError::InvalidResponsePayload(body, source) => self.decode_error(operation, &body, &source),
             ApiError::InvalidRequest(message) | ApiError::Custom(message) => Error::config(
                 crate::ConfigProblem::Other,
@@ -153,6 +164,17 @@ impl<'a> Wire<'a> {
             body_excerpt: self.redactor.excerpt(&text, BODY_EXCERPT_LIMIT),
             retry_after: parse_retry_after(headers),
             location,
+            attempts: 1,
+        }
+    }
+
+    /// A success that declared another type than JSON: a decode error that says what came,
+    /// since "expected value at line 1" would not.
+    fn not_json_error(self, operation: Operation, not_json: &NotJson) -> Error {
+        Error::NotJson {
+            operation,
+            content_type: self.redactor.excerpt(&not_json.content_type, BODY_EXCERPT_LIMIT),
+            body_excerpt: self.redactor.excerpt(&not_json.start, BODY_EXCERPT_LIMIT),
             attempts: 1,
         }
     }

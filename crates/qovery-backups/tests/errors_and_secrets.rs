@@ -40,13 +40,18 @@ async fn wrong_token_is_401_once_with_a_hint_naming_the_fix() {
 }
 
 #[tokio::test]
-async fn not_found_names_the_database() {
+async fn an_unknown_database_is_named_and_told_apart_from_a_managed_one_by_one_lookup() {
     let server = mock(vec![5], FaultPlan::none()).await;
     let unknown = Uuid::new_v4();
     let error = client(&server, policy(3)).backups(unknown).latest().await.unwrap_err();
-    assert!(error.is_not_found());
+    assert!(error.is_not_found() && error.is_unknown_database(), "{error:?}");
     assert!(error.to_string().contains(&unknown.to_string()), "{error}");
-    assert_eq!(server.requests().len(), 1);
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [format!("/database/{unknown}/backup"), format!("/database/{unknown}")],
+        "not retried, looked up once"
+    );
 }
 
 #[tokio::test]
@@ -245,4 +250,58 @@ async fn no_error_and_no_trace_ever_contains_the_token() {
     let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(trace.contains("retrying"), "the subscriber saw the retries: {trace}");
     assert!(!trace.contains(SECRET), "token leaked into traces");
+}
+
+/// Qovery's spec declares `page_size` a plain `number`: a spec-driven server (Prism) sends
+/// `-27521212.38`. The listing does without it: it ends on the first empty page.
+#[tokio::test]
+async fn a_page_size_that_is_no_count_is_ignored_and_the_empty_page_ends_the_listing() {
+    use wiremock::matchers::{query_param, query_param_is_missing};
+    let server = WireMock::start().await;
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    let backup = |id: Uuid| serde_json::json!({"id": id, "created_at": "2026-11-27T03:00:00Z", "name": "n", "message": "m"});
+    let page = |results: Vec<serde_json::Value>| {
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"page": -3.5, "page_size": -27521212.38, "results": results}))
+    };
+    Mock::given(query_param_is_missing("startId"))
+        .respond_with(page(vec![backup(first), backup(second)]))
+        .mount(&server)
+        .await;
+    Mock::given(query_param("startId", second.to_string())).respond_with(page(vec![])).mount(&server).await;
+    let client = Client::builder().token("t").base_url(server.uri()).retry(policy(1)).build().unwrap();
+
+    let listed: Vec<Uuid> = client
+        .backups(Uuid::new_v4())
+        .list()
+        .items()
+        .map_ok(|b| b.id)
+        .try_collect()
+        .await
+        .expect("no decode error");
+    assert_eq!(listed, [first, second]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "one request more, for the empty page");
+}
+
+/// A captive portal or a wrong base URL answers 200 with a page of HTML: the error says what
+/// came and where to look, and asking again is pointless.
+#[tokio::test]
+async fn an_html_page_instead_of_json_names_its_content_type_and_is_not_retried() {
+    let html = ResponseTemplate::new(200)
+        .set_body_raw(format!("<html>log in, {SECRET}</html>"), "text/html; charset=utf-8");
+    let server = wiremock_answering(html).await;
+    let client = Client::builder().token(SECRET).base_url(server.uri()).retry(policy(5)).build().unwrap();
+    let error = client.backups(Uuid::new_v4()).latest().await.unwrap_err();
+
+    let Error::NotJson { content_type, body_excerpt, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert!(
+        error.to_string().contains("the answer is `text/html; charset=utf-8`, not the API's JSON"),
+        "{error}"
+    );
+    assert!(body_excerpt.starts_with("<html>") && !body_excerpt.contains(SECRET), "{body_excerpt}");
+    let hint = error.hint().expect("a remedy");
+    assert!(hint.contains("base URL") && !hint.contains("again"), "{hint}");
+    assert!(!error.is_retryable());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -3,6 +3,7 @@
 use futures::StreamExt as _;
 
 use crate::cli::{Global, LatestArgs};
+use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, default_format};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{self, BackupWriter};
@@ -11,7 +12,15 @@ use crate::output::{self, BackupWriter};
 /// backups is a warning, not an error.
 pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let targets = crate::cmd::scope::targets(&client, &args.database_ids, &args.scope, true).await?;
+    let targets = crate::cmd::scope::targets(
+        &client,
+        &args.database_ids,
+        &args.scope,
+        WhenNoneGiven::Everything,
+        true,
+        global.quiet,
+    )
+    .await?;
     args.database_ids = crate::cmd::scope::ids(&targets);
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
@@ -22,7 +31,7 @@ pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failu
             let backups = client.backups(database_id);
             async move { (database_id, backups.latest().await) }
         })
-        .buffered(4);
+        .buffered(qovery_backups::DEFAULT_CONCURRENCY);
     while let Some((database_id, result)) = newest.next().await {
         match result {
             Ok(Some(backup)) => writer.write(database_id, &backup)?,

@@ -9,6 +9,7 @@ use qovery_backups::Backup;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, ListArgs};
+use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, client_builder, default_format};
 use crate::observe::{Counters, Progress};
 use crate::outcome::{Failure, Outcome};
@@ -51,9 +52,16 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 /// Writes every backup as it arrives. Errors of one database do not stop the others; what was
 /// received is written (and the JSON array closed) before any error is reported.
 pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
-    if !args.scope.is_empty() {
-        let targets =
-            crate::cmd::scope::targets(&client(global)?, &args.database_ids, &args.scope, true).await?;
+    if !args.scope.is_empty() || args.database_ids.is_empty() {
+        let targets = crate::cmd::scope::targets(
+            &client(global)?,
+            &args.database_ids,
+            &args.scope,
+            WhenNoneGiven::Everything,
+            true,
+            global.quiet,
+        )
+        .await?;
         args.database_ids = crate::cmd::scope::ids(&targets);
     }
     if args.start_after.is_some() && args.database_ids.len() > 1 {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::{Global, PruneArgs, PruneFormat};
+use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, printable};
 use crate::outcome::{Failure, Outcome};
 use crate::output;
@@ -17,7 +18,15 @@ use crate::output;
 pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
-    let targets = crate::cmd::scope::targets(&client, &args.database_ids, &args.scope, true).await?;
+    let targets = crate::cmd::scope::targets(
+        &client,
+        &args.database_ids,
+        &args.scope,
+        WhenNoneGiven::Nothing,
+        true,
+        global.quiet,
+    )
+    .await?;
     args.database_ids = crate::cmd::scope::ids(&targets);
     let format = args.output.unwrap_or_else(|| match crate::cmd::default_format(None) {
         crate::cli::Format::Table => PruneFormat::Table,
@@ -31,7 +40,11 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
         // Plan first and print the plan before anything is deleted, so that what is about to
         // go is on record even if the process is stopped part-way. A listing that fails, even
         // part-way, deletes nothing.
-        let planned = match backups.prune(&policy).plan().await {
+        let mut prune = backups.prune(&policy);
+        if let Some(max) = args.max_delete {
+            prune = prune.max_delete(max);
+        }
+        let planned = match prune.plan().await {
             Ok(planned) => planned,
             Err(error) => {
                 plan_out.flush()?;

@@ -28,29 +28,7 @@ impl ScopeArgs {
     }
 }
 
-/// One database a command works on; `place` is known when a scope reached it.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The database.
-    pub id: Uuid,
-    /// Where it lives, when a scope found it.
-    pub place: Option<FleetDatabase>,
-}
-
-impl Target {
-    /// `project/environment/database`, or the id when no scope found it.
-    pub fn label(&self) -> String {
-        match &self.place {
-            Some(db) => format!("{}/{}/{}", db.project.name, db.environment.name, db.name()),
-            None => self.id.to_string(),
-        }
-    }
-
-    /// Whether the cloud provider backs it up (known only for a database a scope found).
-    pub fn is_managed_by_provider(&self) -> bool {
-        self.place.as_ref().is_some_and(FleetDatabase::is_managed_by_provider)
-    }
-}
+pub use qovery_backups::Target;
 
 /// Every database found in `scopes` (all of them when `scopes` is empty and `all_when_empty`),
 /// each once. A scope that holds no database is a usage error (exit 2): a cron job pointed at
@@ -84,38 +62,53 @@ pub async fn discover(
     Ok(databases)
 }
 
-/// The databases given by id, then those the scopes reach, each once. With `skip_managed`,
-/// databases whose backups the cloud provider manages are left out, with one note each on
-/// stderr: there is nothing of theirs to list, delete or prune here.
+/// Which databases a command takes when given neither ids nor a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenNoneGiven {
+    /// Every database the token can see (`list`, `latest`, `check`: reading is harmless).
+    Everything,
+    /// None (`prune` deletes: it must be told what).
+    Nothing,
+}
+
+/// The databases given by id, then those the scopes reach, each once (see
+/// [`qovery_backups::Targets::resolve`]). With `skip_managed`, databases whose backups the
+/// cloud provider manages are left out, with one note each on stderr (unless `quiet`): there is
+/// nothing of theirs to list, delete or prune here. A scope that holds no database is a usage
+/// error (exit 2): a cron job pointed at the wrong id should not pass silently.
 pub async fn targets(
     client: &Client,
     ids: &[Uuid],
     scope: &ScopeArgs,
+    when_none_given: WhenNoneGiven,
     skip_managed: bool,
+    quiet: bool,
 ) -> Result<Vec<Target>, Failure> {
-    let mut targets: Vec<Target> = Vec::new();
-    let mut push = |target: Target| {
-        if !targets.iter().any(|t| t.id == target.id) {
-            targets.push(target);
-        }
-    };
-    for id in ids {
-        push(Target { id: *id, place: None });
+    let mut wanted = qovery_backups::Targets::new().ids(ids.iter().copied()).scopes(scope.scopes());
+    if wanted.is_empty() && when_none_given == WhenNoneGiven::Everything {
+        wanted = qovery_backups::Targets::everything();
     }
-    if !scope.is_empty() {
-        for database in discover(client, scope, false).await? {
-            if skip_managed && database.is_managed_by_provider() {
+    let mut targets = wanted.resolve(client).await.map_err(Failure::Api)?;
+    if targets.is_empty() {
+        let what = if scope.is_empty() {
+            "every organization the token can see".to_owned()
+        } else {
+            scope.describe()
+        };
+        return Err(Failure::Usage(format!("no database found in {what}")));
+    }
+    if skip_managed {
+        targets.retain(|target| {
+            let managed = target.is_managed_by_provider();
+            if managed && !quiet {
                 eprintln!(
-                    "note: skipping {}/{}/{} ({}): its backups are managed by the cloud provider",
-                    qovery_backups::printable(&database.project.name),
-                    qovery_backups::printable(&database.environment.name),
-                    qovery_backups::printable(database.name()),
-                    database.id()
+                    "note: skipping {} ({}): its backups are managed by the cloud provider",
+                    qovery_backups::printable(&target.label()),
+                    target.id
                 );
-                continue;
             }
-            push(Target { id: database.id(), place: Some(database) });
-        }
+            !managed
+        });
     }
     Ok(targets)
 }

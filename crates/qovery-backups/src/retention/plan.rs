@@ -13,7 +13,11 @@ use super::policy::{CompactDuration, RetentionPolicy};
 
 /// Decides, for every backup, whether `policy` keeps or deletes it, and why.
 ///
-/// Pure: no I/O and no clock, so the same policy and backups always give the same plan. The
+/// Pure: no I/O and no clock (`now` is an argument), so the same arguments always give the same
+/// plan. Refuses, planning nothing, when any backup is dated more than
+/// [`CLOCK_SKEW_ALLOWANCE`](crate::CLOCK_SKEW_ALLOWANCE) after `now`: such a date cannot be
+/// true, and a rule anchored on it (`keep_within` counts back from the newest backup, each
+/// period rule from the newest period) would delete the real backups. The
 /// backups may come in any order; the plan lists them newest first (by `created_at`, then by
 /// id for backups created at the same instant). A backup id that appears more than once is
 /// planned once, from its first appearance in that order, so no id is both kept and deleted.
@@ -32,16 +36,30 @@ use super::policy::{CompactDuration, RetentionPolicy};
 /// // One successful backup a night, 25 to 27 November.
 /// let backups = vec![successful(25), successful(27), successful(26)];
 /// let policy = RetentionPolicy::builder().keep_daily(2).build()?;
-/// let plan = plan(&policy, &backups);
+/// let now = "2026-11-28T00:00:00Z".parse()?;
+/// let plan = plan(&policy, &backups, now)?;
 ///
 /// assert_eq!(plan.keep_count(), 2);
 /// assert_eq!(plan.to_delete().map(|b| b.created_at.to_rfc3339()).collect::<Vec<_>>(),
 ///            ["2026-11-25T03:00:00+00:00"]);
 /// let reasons: Vec<String> = plan.decisions()[0].reasons().iter().map(Reason::to_string).collect();
 /// assert_eq!(reasons, ["newest successful", "daily 2026-11-27"]);
-/// # Ok::<(), qovery_backups::PolicyError>(())
+///
+/// // A backup dated in 2099 makes the whole listing untrustworthy: nothing is planned.
+/// let mut from_the_future = successful(28);
+/// from_the_future.created_at = "2099-01-01T00:00:00Z".parse()?;
+/// let refused = plan(&policy, &[successful(27), from_the_future], now).unwrap_err();
+/// assert!(refused.to_string().contains("2099-01-01T00:00:00Z"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn plan(policy: &RetentionPolicy, backups: &[Backup]) -> Plan {
+pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) -> Result<Plan, Refusal> {
+    let latest_believable =
+        now.checked_add_signed(crate::CLOCK_SKEW_ALLOWANCE).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    if let Some(future) =
+        backups.iter().filter(|b| b.created_at > latest_believable).max_by_key(|b| b.created_at)
+    {
+        return Err(Refusal::FutureDated { backup_id: future.id, created_at: future.created_at, now });
+    }
     let mut newest_first: Vec<&Backup> = backups.iter().collect();
     newest_first.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
     let mut seen = HashSet::with_capacity(newest_first.len());
@@ -123,8 +141,57 @@ pub fn plan(policy: &RetentionPolicy, backups: &[Backup]) -> Plan {
             Decision { backup: backup.clone(), verdict }
         })
         .collect();
-    Plan { decisions }
+    Ok(Plan { decisions })
 }
+
+/// Why a prune planned nothing and deleted nothing for a database.
+///
+/// ```
+/// use qovery_backups::Refusal;
+///
+/// let refusal = Refusal::TooManyDeletes { planned: 31, max: 10 };
+/// assert_eq!(refusal.to_string(), "the plan deletes 31 backups, more than the 10 allowed");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A backup is dated more than [`CLOCK_SKEW_ALLOWANCE`](crate::CLOCK_SKEW_ALLOWANCE) after
+    /// now (the newest such backup is named): the server's dates cannot be trusted.
+    FutureDated {
+        /// The backup.
+        backup_id: Uuid,
+        /// The date it claims.
+        created_at: DateTime<Utc>,
+        /// This machine's time when the plan was made.
+        now: DateTime<Utc>,
+    },
+    /// The plan deletes more backups than the prune's
+    /// [`max_delete`](crate::Prune::max_delete) allows.
+    TooManyDeletes {
+        /// How many the plan deletes.
+        planned: usize,
+        /// The most allowed.
+        max: usize,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::FutureDated { backup_id, created_at, now } => write!(
+                f,
+                "backup {backup_id} is dated {}, after now ({}): the listing's dates cannot be trusted",
+                created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            Refusal::TooManyDeletes { planned, max } => {
+                write!(f, "the plan deletes {planned} backups, more than the {max} allowed")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// How many a counting rule allows; an absent rule allows none.
 fn count(rule: Option<NonZeroUsize>) -> usize {
@@ -137,10 +204,10 @@ fn count(rule: Option<NonZeroUsize>) -> usize {
 /// use qovery_backups::{RetentionPolicy, plan};
 ///
 /// let policy = RetentionPolicy::builder().keep_last(3).build()?;
-/// let plan = plan(&policy, &[]);
+/// let plan = plan(&policy, &[], qovery_backups::Utc::now())?;
 /// assert!(plan.is_empty());
 /// assert_eq!((plan.keep_count(), plan.delete_count()), (0, 0));
-/// # Ok::<(), qovery_backups::PolicyError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -151,7 +218,7 @@ impl Plan {
     /// Every backup with its decision, newest first.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// for decision in plan.decisions() {
     ///     println!("{} {}: {}", decision.backup.created_at, decision.backup.name, decision.verdict);
     /// }
@@ -163,7 +230,7 @@ impl Plan {
     /// The decisions, owned, newest first.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let decisions: Vec<qovery_backups::Decision> = plan.into_decisions();
     /// # let _ = decisions;
     /// ```
@@ -174,7 +241,7 @@ impl Plan {
     /// The decision about one backup, if it was in the listing.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.decision(uuid::Uuid::nil()).is_none());
     /// ```
     pub fn decision(&self, backup_id: Uuid) -> Option<&Decision> {
@@ -184,7 +251,7 @@ impl Plan {
     /// The backups to delete, newest first (`.rev()` for oldest first).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let ids: Vec<uuid::Uuid> = plan.to_delete().map(|backup| backup.id).collect();
     /// # let _ = ids;
     /// ```
@@ -195,7 +262,7 @@ impl Plan {
     /// The backups to keep, newest first (`.rev()` for oldest first).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let names: Vec<&str> = plan.to_keep().map(|backup| backup.name.as_str()).collect();
     /// # let _ = names;
     /// ```
@@ -206,7 +273,7 @@ impl Plan {
     /// How many backups the plan deletes.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.delete_count(), plan.to_delete().count());
     /// ```
     pub fn delete_count(&self) -> usize {
@@ -216,7 +283,7 @@ impl Plan {
     /// How many backups the plan keeps.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.keep_count() + plan.delete_count(), plan.len());
     /// ```
     pub fn keep_count(&self) -> usize {
@@ -226,7 +293,7 @@ impl Plan {
     /// How many backups the plan covers (each distinct id once).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.len(), plan.decisions().len());
     /// ```
     pub fn len(&self) -> usize {
@@ -236,7 +303,7 @@ impl Plan {
     /// Whether the listing was empty.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -247,7 +314,7 @@ impl Plan {
 /// One backup and what the plan does with it.
 ///
 /// ```
-/// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+/// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
 /// for decision in plan.decisions() {
 ///     if decision.is_keep() {
 ///         println!("keep {} ({:?})", decision.backup.id, decision.reasons());
@@ -267,7 +334,7 @@ impl Decision {
     /// Whether the backup is kept.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let kept = plan.decisions().iter().filter(|d| d.is_keep()).count();
     /// assert_eq!(kept, plan.keep_count());
     /// ```
@@ -278,7 +345,7 @@ impl Decision {
     /// Whether the backup is deleted.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let deleted = plan.decisions().iter().filter(|d| d.is_delete()).count();
     /// assert_eq!(deleted, plan.delete_count());
     /// ```
@@ -289,7 +356,7 @@ impl Decision {
     /// Why the backup is kept; empty when it is deleted.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[]);
+    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.decisions().iter().filter(|d| d.is_keep()).all(|d| !d.reasons().is_empty()));
     /// ```
     pub fn reasons(&self) -> &[Reason] {

@@ -6,7 +6,7 @@ use futures::TryStreamExt as _;
 use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
-use super::{Plan, RetentionPolicy, plan};
+use super::{Plan, Refusal, RetentionPolicy, plan};
 use crate::{Backups, Error};
 
 impl Backups {
@@ -28,7 +28,7 @@ impl Backups {
     /// # }
     /// ```
     pub fn prune(&self, policy: &RetentionPolicy) -> Prune {
-        Prune { backups: self.clone(), policy: policy.clone(), dry_run: false }
+        Prune { backups: self.clone(), policy: policy.clone(), dry_run: false, max_delete: None }
     }
 }
 
@@ -49,6 +49,7 @@ pub struct Prune {
     backups: Backups,
     policy: RetentionPolicy,
     dry_run: bool,
+    max_delete: Option<usize>,
 }
 
 impl Prune {
@@ -66,12 +67,39 @@ impl Prune {
         self
     }
 
+    /// The most backups this prune may delete: a plan that deletes more is refused whole
+    /// ([`Refusal::TooManyDeletes`]), nothing deleted. A guard for unattended jobs against
+    /// what no rule foresaw (a policy typed wrong, a listing that lies). No limit by default.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use qovery_backups::{Error, Refusal, RetentionPolicy};
+    ///
+    /// let database_id = server.database_ids()[0]; // 45 backups
+    /// let policy = RetentionPolicy::builder().keep_last(5).build()?;
+    /// let refused = client.backups(database_id).prune(&policy).max_delete(10).send().await.unwrap_err();
+    /// let Error::PruneRefused { refusal, .. } = &refused else { panic!("{refused}") };
+    /// assert!(matches!(refusal, Refusal::TooManyDeletes { max: 10, .. }));
+    /// assert_eq!(server.backup_count(database_id), Some(45), "nothing deleted");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_delete(mut self, max: usize) -> Self {
+        self.max_delete = Some(max);
+        self
+    }
+
     /// Lists the database, plans, and (unless a dry run) deletes, one backup at a time: the
     /// same as [`plan`](Prune::plan) then [`PlannedPrune::apply`].
     ///
     /// Fails, having deleted nothing, when the listing fails or stops part-way: a plan made
     /// from part of a database could delete a backup that the missing part would have made
-    /// unnecessary to keep, or keep the wrong one per period. Once deleting has started, a
+    /// unnecessary to keep, or keep the wrong one per period. Fails the same way, with
+    /// [`Error::PruneRefused`], when a backup is dated in the future or the plan deletes more
+    /// than [`max_delete`](Prune::max_delete). Once deleting has started, a
     /// failed delete (after the client's retries) does not stop the others: the report says
     /// which were deleted and which failed, with why.
     ///
@@ -93,7 +121,7 @@ impl Prune {
     /// Lists the whole database and plans, deleting nothing yet: for a program that shows or
     /// records the plan (or asks for confirmation) before it [`apply`](PlannedPrune::apply)s it.
     /// [`dry_run`](Prune::dry_run) has no effect here. Fails as [`send`](Prune::send) does when
-    /// the listing fails.
+    /// the listing fails or the plan is refused.
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
@@ -107,9 +135,14 @@ impl Prune {
     /// # }
     /// ```
     pub async fn plan(self) -> Result<PlannedPrune, Error> {
-        let Prune { backups, policy, dry_run: _ } = self;
+        let Prune { backups, policy, dry_run: _, max_delete } = self;
         let listed: Vec<Backup> = backups.list().items().try_collect().await?;
-        let plan = plan(&policy, &listed);
+        let database_id = backups.database_id();
+        let refused = |refusal| Error::PruneRefused { database_id, refusal };
+        let plan = plan(&policy, &listed, chrono::Utc::now()).map_err(refused)?;
+        if let Some(max) = max_delete.filter(|&max| plan.delete_count() > max) {
+            return Err(refused(Refusal::TooManyDeletes { planned: plan.delete_count(), max }));
+        }
         tracing::info!(
             database_id = %backups.database_id(),
             %policy,

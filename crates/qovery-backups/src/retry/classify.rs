@@ -14,8 +14,16 @@ pub(crate) fn is_transient(error: &Error) -> bool {
         Error::Api { status, .. } => is_retryable_status(*status),
         // hyper refuses oversized headers before any body: the server will send them again.
         Error::Transport { kind: TransportKind::HeadersTooLarge, .. } => false,
+        // An answer that is not JSON at all comes from something other than the API (a portal,
+        // a wrong URL), which will answer the same way again.
+        Error::NotJson { .. } => false,
         Error::Transport { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
-        Error::TooLarge { .. } | Error::PaginationLoop { .. } | Error::Config { .. } => false,
+        Error::TooLarge { .. }
+        | Error::PaginationLoop { .. }
+        | Error::Config { .. }
+        | Error::UnknownDatabase { .. }
+        | Error::ManagedByProvider { .. }
+        | Error::PruneRefused { .. } => false,
         // Outcomes of waiting, not of one request: sending the request again cannot change them.
         Error::BackupFailed { .. }
         | Error::BackupVanished { .. }
@@ -36,9 +44,13 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 pub(crate) fn may_have_been_applied(error: &Error) -> bool {
     match error {
         Error::Transport { kind, .. } => *kind != TransportKind::Connect,
-        Error::Timeout { .. } | Error::Decode { .. } | Error::TooLarge { .. } => true,
+        Error::Timeout { .. } | Error::Decode { .. } | Error::NotJson { .. } | Error::TooLarge { .. } => true,
         Error::Api { status, .. } => status.is_server_error(),
-        Error::PaginationLoop { .. } | Error::Config { .. } => false,
+        Error::PaginationLoop { .. }
+        | Error::Config { .. }
+        | Error::UnknownDatabase { .. }
+        | Error::ManagedByProvider { .. }
+        | Error::PruneRefused { .. } => false,
         Error::BackupFailed { .. }
         | Error::BackupVanished { .. }
         | Error::WaitTimeout { .. }

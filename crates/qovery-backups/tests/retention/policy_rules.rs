@@ -28,7 +28,8 @@ fn check(cases: Vec<Case>) {
     for case in cases {
         assert_eq!(case.created.len(), case.expected.len(), "{}: table row is malformed", case.name);
         let backups: Vec<_> = (1..).zip(case.created).map(|(id, time)| successful(id, time)).collect();
-        let plan = plan(&case.policy.build().expect("a valid policy"), &backups);
+        let plan =
+            plan(&case.policy.build().expect("a valid policy"), &backups, crate::support::NOW).unwrap();
         for ((id, time), expected) in (1..).zip(case.created).zip(case.expected) {
             assert_eq!(reasons(&plan, id), *expected, "{}: backup {id} created {time}", case.name);
         }
@@ -285,7 +286,7 @@ fn every_outcome() -> Vec<qovery_backups::Backup> {
 #[test]
 fn backups_not_in_a_final_status_are_always_kept() {
     let policy = keep().keep_last(1).delete_failed(true).build().unwrap();
-    let plan = plan(&policy, &every_outcome());
+    let plan = plan(&policy, &every_outcome(), crate::support::NOW).unwrap();
     for id in 2..=8 {
         assert_eq!(reasons(&plan, id), ["in progress"], "backup {id}");
     }
@@ -300,7 +301,7 @@ fn backups_not_in_a_final_status_are_always_kept() {
 #[test]
 fn failed_backups_are_kept_unless_delete_failed() {
     let policy = keep().keep_last(1).build().unwrap();
-    let plan = plan(&policy, &every_outcome());
+    let plan = plan(&policy, &every_outcome(), crate::support::NOW).unwrap();
     assert_eq!(reasons(&plan, 9), ["failed (kept)"]);
     assert_eq!(reasons(&plan, 10), ["failed (kept)"]);
     assert_eq!(deleted(&plan), [11]);
@@ -315,7 +316,7 @@ fn keep_within_counts_from_the_newest_successful_backup() {
         successful(4, "2026-11-27T09:30:00Z"),
         successful(5, "2026-11-27T08:30:00Z"),
     ];
-    let plan = plan(&keep().keep_within(HOUR).build().unwrap(), &backups);
+    let plan = plan(&keep().keep_within(HOUR).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(reasons(&plan, 3), ["newest successful", "within 1h of newest"]);
     assert_eq!(reasons(&plan, 4), ["within 1h of newest"]);
     assert_eq!(deleted(&plan), [5]);
@@ -328,9 +329,11 @@ fn without_a_successful_backup_only_failed_ones_can_go() {
         backup(2, "2026-11-27T11:00:00Z", Some("ERROR")),
         backup(3, "2026-11-27T10:00:00Z", None),
     ];
-    let kept_failed = plan(&keep().keep_last(3).build().unwrap(), &backups);
+    let kept_failed = plan(&keep().keep_last(3).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(kept_failed.delete_count(), 0);
-    let deleting_failed = plan(&keep().keep_last(3).delete_failed(true).build().unwrap(), &backups);
+    let deleting_failed =
+        plan(&keep().keep_last(3).delete_failed(true).build().unwrap(), &backups, crate::support::NOW)
+            .unwrap();
     assert_eq!(deleted(&deleting_failed), [2]);
 }
 
@@ -343,7 +346,7 @@ fn plan_is_newest_first_whatever_the_input_order() {
         // Created at the same instant as 4: the higher id comes first.
         successful(5, "2026-11-27T10:00:00Z"),
     ];
-    let plan = plan(&keep().keep_last(2).build().unwrap(), &backups);
+    let plan = plan(&keep().keep_last(2).build().unwrap(), &backups, crate::support::NOW).unwrap();
     let order: Vec<u128> = plan.decisions().iter().map(|d| d.backup.id.as_u128()).collect();
     assert_eq!(order, [5, 4, 1, 2]);
     assert_eq!((plan.len(), plan.keep_count(), plan.delete_count()), (4, 2, 2));
@@ -355,7 +358,7 @@ fn plan_is_newest_first_whatever_the_input_order() {
 fn a_repeated_id_is_planned_once_so_it_is_never_both_kept_and_deleted() {
     let twice = successful(1, "2026-11-27T10:00:00Z");
     let backups = vec![twice.clone(), successful(2, "2026-11-26T10:00:00Z"), twice];
-    let plan = plan(&keep().keep_last(1).build().unwrap(), &backups);
+    let plan = plan(&keep().keep_last(1).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(plan.len(), 2);
     assert_eq!(deleted(&plan), [2]);
 }
@@ -432,4 +435,32 @@ fn policies_and_reasons_display_as_operators_read_them() {
     }
     let first_week = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap().iso_week();
     assert_eq!(Period::Week(first_week).to_string(), "2027-W01", "weeks are zero-padded");
+}
+
+#[test]
+fn a_backup_dated_past_the_clock_skew_allowance_refuses_the_whole_plan() {
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-28T00:00:00Z".parse().unwrap();
+    let policy = keep().keep_daily(7).build().unwrap();
+    let nights: Vec<_> =
+        (1..=27).map(|day| successful(day, &format!("2026-11-{day:02}T03:00:00Z"))).collect();
+
+    let within_skew = [nights.clone(), vec![successful(100, "2026-11-28T00:05:00Z")]].concat();
+    assert!(plan(&policy, &within_skew, now).is_ok(), "five minutes ahead is clock skew");
+
+    for (claimed, failed) in [("2026-11-28T00:05:01Z", false), ("9999-12-31T23:59:59Z", true)] {
+        let outcome = if failed { "ERROR" } else { "SUCCESS" };
+        let future = [nights.clone(), vec![backup(100, claimed, Some(outcome))]].concat();
+        let refusal = plan(&policy, &future, now).unwrap_err();
+        let qovery_backups::Refusal::FutureDated { backup_id, created_at, now: at } = refusal else {
+            panic!("{refusal:?}")
+        };
+        assert_eq!(
+            (backup_id, created_at.to_rfc3339(), at),
+            (
+                Uuid::from_u128(100),
+                claimed.parse::<chrono::DateTime<chrono::Utc>>().unwrap().to_rfc3339(),
+                now
+            )
+        );
+    }
 }

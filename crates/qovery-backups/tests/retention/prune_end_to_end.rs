@@ -48,7 +48,7 @@ fn id_set<'a>(backups: impl IntoIterator<Item = &'a Backup>) -> BTreeSet<Uuid> {
 
 /// What the planner decides for the database as it is now.
 fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan {
-    plan(&retention(), &server.backups(database_id))
+    plan(&retention(), &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -221,4 +221,55 @@ async fn a_listing_that_fails_part_way_deletes_nothing() {
         assert_eq!(deletes_received(&server), 0, "{name}");
         assert_eq!(server_ids(&server, database_id), before, "{name}");
     }
+}
+
+/// The setup that fooled `prune --keep-within 7d` into deleting every real backup: 45 real
+/// nightlies and one successful backup dated 2099. Nothing may be planned, nothing deleted.
+#[tokio::test(start_paused = true)]
+async fn a_backup_dated_in_the_future_makes_the_prune_refuse_and_delete_nothing() {
+    let (server, database_id) = database().await;
+    let future = backup(200, "2099-01-01T00:00:00Z", Some("SUCCESS"));
+    server.insert_backup(database_id, future).unwrap();
+    let before = server_ids(&server, database_id);
+    let within_a_week =
+        RetentionPolicy::builder().keep_within(std::time::Duration::from_secs(7 * 86_400)).build().unwrap();
+
+    for policy_ in [within_a_week, retention()] {
+        let error = client(&server, policy(3)).backups(database_id).prune(&policy_).send().await.unwrap_err();
+        let Error::PruneRefused {
+            refusal: qovery_backups::Refusal::FutureDated { backup_id, created_at, .. },
+            ..
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert_eq!(*backup_id, Uuid::from_u128(200));
+        assert_eq!(created_at.to_rfc3339(), "2099-01-01T00:00:00+00:00");
+        assert!(error.to_string().contains("2099-01-01T00:00:00Z"), "{error}");
+    }
+    assert_eq!(deletes_received(&server), 0);
+    assert_eq!(server_ids(&server, database_id), before);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_deleting_more_than_max_delete_is_refused_whole() {
+    let (server, database_id) = database().await;
+    let planned = expected_plan(&server, database_id).delete_count();
+    let client = client(&server, policy(3));
+
+    let error =
+        client.backups(database_id).prune(&retention()).max_delete(planned - 1).send().await.unwrap_err();
+    let Error::PruneRefused {
+        refusal: qovery_backups::Refusal::TooManyDeletes { planned: counted, max },
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!((*counted, *max), (planned, planned - 1));
+    assert_eq!(deletes_received(&server), 0);
+
+    // At the limit, the prune goes ahead.
+    let report = client.backups(database_id).prune(&retention()).max_delete(planned).send().await.unwrap();
+    assert_eq!(report.deleted().len(), planned);
 }

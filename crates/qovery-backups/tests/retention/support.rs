@@ -1,8 +1,12 @@
 //! Backups as the API sends them, built from JSON so every field is what a listing carries.
 
+use chrono::{DateTime, Utc};
 use qovery_backups::{Backup, Plan};
 use qovery_backups_mock::SampleBackup;
 use uuid::Uuid;
+
+/// The instant rule tests plan at: after every date they use, so that none is in the future.
+pub const NOW: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
 
 /// A backup with this id, creation time (RFC 3339) and outcome (`None`: no `status` at all).
 pub fn backup(id: u128, created_at: &str, outcome: Option<&str>) -> Backup {
