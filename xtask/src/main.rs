@@ -18,6 +18,10 @@
 //! cargo xtask doc-examples [--root DIR]
 //!                                     fail naming every public item of the published
 //!                                     libraries whose documentation has no example
+//! cargo xtask deploy-check [--root DIR]
+//!                                     fail naming every disagreement between the files of
+//!                                     deploy/: the PrometheusRule against alerts.yml, the
+//!                                     operator's kinds, selectors and ports, kustomization
 //! ```
 //!
 //! `--root DIR` runs against another copy of the workspace's files (tests use it).
@@ -30,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod dependent_build;
+mod deploy_check;
 mod doc_examples;
 
 use std::collections::BTreeMap;
@@ -43,7 +48,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer] [--rounds N]]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer] [--rounds N]]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]\n       cargo xtask deploy-check [--root DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Some("dependent-build") => dependent_build::dependent_build(&args[1..]),
         Some("man") => man(&args[1..]),
         Some("doc-examples") => doc_examples(&args[1..]),
+        Some("deploy-check") => deploy_check(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -79,6 +85,27 @@ fn doc_examples(args: &[String]) -> Result<(), String> {
         eprintln!("{}: {} has no example in its documentation", item.file.display(), item.item);
     }
     Err(format!("{} public items have no example; add a ``` block to each doc comment", missing.len()))
+}
+
+fn deploy_check(args: &[String]) -> Result<(), String> {
+    let root = match args {
+        [] => workspace_root(),
+        [flag, dir] if flag == "--root" => PathBuf::from(dir),
+        _ => return Err(USAGE.to_owned()),
+    };
+    let problems = deploy_check::check(&root)?;
+    if problems.is_empty() {
+        println!(
+            "deploy-check: the PrometheusRule's groups equal {}'s; kinds, selectors, ports and \
+             kustomization.yaml agree",
+            deploy_check::ALERTS
+        );
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    Err(format!("{} disagreement(s) between the files of deploy/", problems.len()))
 }
 
 fn workspace_root() -> PathBuf {
