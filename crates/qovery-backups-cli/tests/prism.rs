@@ -320,6 +320,8 @@ struct Figures {
     runs: usize,
     exits: BTreeMap<String, usize>,
     decode_errors: usize,
+    /// What the runs concluded, where a command concludes something: `check`'s verdicts.
+    verdicts: BTreeMap<String, usize>,
     /// Requests Prism refused or could not route (its log says so).
     request_violations: usize,
     /// Prism's own answers that its validator found at odds with the spec.
@@ -342,8 +344,17 @@ impl Figures {
         let mut exits = BTreeMap::new();
         let mut failures: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         let mut decode_errors = 0;
+        let mut verdicts = BTreeMap::new();
         let mut failed_runs = BTreeSet::new();
         for record in &records {
+            if case.name == "check"
+                && let Ok(serde_json::Value::Array(reports)) = serde_json::from_str(&record.stdout)
+            {
+                for report in reports {
+                    let verdict = report["verdict"].as_str().unwrap_or("?").to_owned();
+                    *verdicts.entry(verdict).or_insert(0) += 1;
+                }
+            }
             let code = record.code.map_or("killed".to_owned(), |c| c.to_string());
             *exits.entry(code).or_insert(0) += 1;
             let problems = problems(case, record);
@@ -388,6 +399,7 @@ impl Figures {
             runs: records.len(),
             exits,
             decode_errors,
+            verdicts,
             request_violations,
             response_violations: count("Violation: response"),
             prism_requests: count("Request received"),
@@ -442,6 +454,10 @@ fn report(figures: &[Figures], version: &str, seed: &str, startup: Duration, tot
             requests,
             f.elapsed.as_secs_f64()
         );
+    }
+    for f in figures.iter().filter(|f| !f.verdicts.is_empty()) {
+        let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{v}×{n}")).collect();
+        let _ = writeln!(out, "{} verdicts: {}", f.name, verdicts.join(" "));
     }
     let _ = writeln!(
         out,
