@@ -1,7 +1,7 @@
 //! Conformance: the `qovery-backups` binary against Stoplight Prism serving Qovery's full
 //! published OpenAPI spec (`tests/prism/qovery-openapi-full.yaml`, unmodified) in dynamic mode,
 //! where every answer is generated from the spec's schemas: any answer Prism gives to a valid
-//! request is one the real API may give.
+//! request is one the spec allows the real API to give.
 //!
 //! `list`, `latest`, `check`, `databases`, `create` and `delete` each run [`RUNS`] times. Every
 //! run must end with one of its command's documented exit codes for a valid answer, with no
@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-/// Runs of each command (at least; `$PRISM_RUNS` may ask for more).
+/// Runs of each command, unless `$PRISM_RUNS` asks for another number.
 const RUNS: usize = 30;
 /// Runs at once. Prism answers on one thread: more would only queue there.
 const WORKERS: usize = 3;
