@@ -402,3 +402,48 @@ fn completions_and_the_man_page_come_from_the_same_definitions() {
         "the page lists the options and commands"
     );
 }
+
+fn deletes(server: &MockServer) -> usize {
+    server.requests().iter().filter(|r| r.method.as_str() == "DELETE").count()
+}
+
+/// The setup that once deleted every real backup: 30 nightlies, and one answer whose newest
+/// backup claims 9999-12-31. The prune names the backup and both dates, deletes nothing, exits 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_refuses_a_listing_with_a_backup_dated_in_the_future() {
+    for rules in [["--keep-within", "7d"], ["--keep-daily", "7"]] {
+        let server = mock(vec![30], FaultPlan::none().at(1, Fault::Future)).await;
+        let id = server.database_ids()[0].to_string();
+        let output = run(&server, &["prune", &id, rules[0], rules[1], "--output", "ndjson"]).await;
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let text = stderr(&output);
+        assert!(text.contains("refused, nothing deleted") && text.contains("9999-12-31T23:59:59Z"), "{text}");
+        assert!(text.contains("after now ("), "both dates: {text}");
+        assert_eq!(deletes(&server), 0);
+        assert_eq!(server.backup_count(server.database_ids()[0]), Some(30));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_max_delete_refuses_a_bigger_plan_whole_and_names_the_count() {
+    let server = mock(vec![30], FaultPlan::none()).await;
+    let id = server.database_ids()[0].to_string();
+    let output =
+        run(&server, &["prune", &id, "--keep-last", "5", "--max-delete", "3", "--output", "ndjson"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let planned: usize = text
+        .split("the plan deletes ")
+        .nth(1)
+        .and_then(|rest| rest.split(" backups, more than the 3 allowed").next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("the count is named: {text}"));
+    assert!(planned > 3, "{text}");
+    assert_eq!(deletes(&server), 0);
+
+    let max = planned.to_string();
+    let within =
+        run(&server, &["prune", &id, "--keep-last", "5", "--max-delete", &max, "--output", "ndjson"]).await;
+    assert_eq!(within.status.code(), Some(0), "{}", stderr(&within));
+    assert_eq!(deletes(&server), planned);
+}

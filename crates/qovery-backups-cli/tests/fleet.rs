@@ -324,3 +324,36 @@ async fn prometheus_output_is_written_atomically_and_parses_back() {
     let now = samples.iter().find(|(n, _, _)| n == "qovery_backup_check_timestamp_seconds").unwrap();
     assert!(now.1.is_empty());
 }
+
+/// The README's cron line: `check` with neither ids nor a scope checks every database the
+/// token can see, as `databases` lists them, and so do `latest` and `list`.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_latest_and_list_without_ids_walk_every_database_the_token_can_see() {
+    let server = fleet(FaultPlan::new()).await;
+    let every: HashSet<Uuid> =
+        server.organization_ids().into_iter().flat_map(|o| server.organization_database_ids(o)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("qovery_backups.prom");
+    let file_arg = file.to_str().unwrap();
+
+    let output =
+        run(&server, &["check", "--max-age", "3650d", "--output", "prometheus", "--output-file", file_arg])
+            .await;
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&file).unwrap();
+    for id in &every {
+        assert!(text.contains(&format!("database_id=\"{id}\"")), "{id} checked");
+    }
+
+    let checked = run(&server, &["check", "--max-age", "3650d", "--output", "ndjson"]).await;
+    let seen: HashSet<Uuid> = ndjson(&checked).iter().map(id_of).collect();
+    assert_eq!(seen, every);
+    for command in ["latest", "list"] {
+        let output = run(&server, &[command, "--output", "ndjson"]).await;
+        assert!(output.status.success(), "{command}: {}", stderr(&output));
+        let seen: HashSet<Uuid> = ndjson(&output).iter().map(id_of).collect();
+        let ours: HashSet<Uuid> =
+            every.difference(&server.managed_database_ids().into_iter().collect()).copied().collect();
+        assert_eq!(seen, ours, "{command}: every database with backups here");
+    }
+}
