@@ -171,9 +171,7 @@ fn upstream_identical_in_the_backup_parts_reports_only_the_deliberate_difference
 fn full_upstream_reports_new_enum_value_and_removed_property_and_ignores_unrelated_parts() {
     let text = std::fs::read_to_string(FULL_UPSTREAM).unwrap();
     // The fixture really is a bigger spec: operations and models the diff must leave alone.
-    for unrelated in
-        ["operationId: getOrganization", "    Organization:", "    PlanEnum:"]
-    {
+    for unrelated in ["operationId: getOrganization", "    Organization:", "    PlanEnum:"] {
         assert!(text.contains(unrelated), "fixture lacks {unrelated}");
     }
 
