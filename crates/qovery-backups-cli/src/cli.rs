@@ -90,9 +90,10 @@ pub enum Command {
     Databases(DatabasesArgs),
     /// Print a shell completion script: `qovery-backups completions bash > /etc/bash_completion.d/qovery-backups`.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) made from these same definitions; `cargo xtask man` writes it.
+    /// Print the manual page (roff) made from these same definitions, or write every page into
+    /// DIR; `cargo xtask man` does that.
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
     /// Run the in-memory mock of the API in the foreground.
     #[cfg(feature = "mock")]
     Mock(MockArgs),
@@ -106,6 +107,13 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write qovery-backups.1 and a qovery-backups-COMMAND.1 per command here.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

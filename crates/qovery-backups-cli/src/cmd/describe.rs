@@ -6,7 +6,7 @@ use std::io::{self, Write as _};
 use clap::CommandFactory as _;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::outcome::{Failure, Outcome};
 
 /// The name a shell completes and a man page is filed under.
@@ -69,10 +69,20 @@ fn fish_positional_values(command: &clap::Command) -> String {
     lines
 }
 
-/// Writes the manual page, in roff, to stdout.
-pub fn man() -> Result<Outcome, Failure> {
+/// Writes the tool's manual page, in roff, to stdout; or every page into `args.dir`, naming
+/// each file written.
+pub fn man(args: ManArgs) -> Result<Outcome, Failure> {
     let mut out = io::stdout().lock();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    match &args.dir {
+        None => crate::cmd::manual::write_main(&mut out)?,
+        Some(dir) => {
+            let written = crate::cmd::manual::write_all(dir)
+                .map_err(|e| Failure::Other(format!("cannot write the pages into {}: {e}", dir.display())))?;
+            for file in written {
+                writeln!(out, "{}", dir.join(file).display())?;
+            }
+        }
+    }
     out.flush()?;
     Ok(Outcome::Success)
 }
