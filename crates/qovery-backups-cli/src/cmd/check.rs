@@ -14,11 +14,12 @@ use qovery_backups::{Backup, FleetDatabase, printable};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{CheckArgs, CheckFormat, Global};
+use crate::cli::{CheckArgs, Format, Global};
 use crate::cmd::client;
 use crate::cmd::scope::{self, Target};
 use crate::outcome::{Failure, Outcome};
-use crate::output::age;
+use crate::output::{Kind, Record, Writer, age};
+use crate::table::{self, Column};
 
 /// What `check` concludes about one database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,25 +157,17 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
 
     let mut text = Vec::new();
     match args.output {
-        CheckFormat::Table => {
-            for r in results.iter() {
-                if let Some(verdict) = r.verdict {
-                    print(&mut text, &r.target, verdict, r.findings.as_ref(), now, args.max_age)?;
+        Format::Prometheus => prometheus(&mut text, &results, now)?,
+        format => {
+            let mut out = Writer::new(&mut text, format, CHECKS);
+            for checked in &results {
+                // One that could not be checked is its error line on stderr, not a row.
+                if format != Format::Table || checked.verdict.is_some() {
+                    out.write(&Line { checked, now, max_age: args.max_age })?;
                 }
             }
+            out.finish()?;
         }
-        CheckFormat::Ndjson => {
-            for r in &results {
-                serde_json::to_writer(&mut text, &report(r, now, args.max_age)).map_err(io::Error::from)?;
-                text.push(b'\n');
-            }
-        }
-        CheckFormat::Json => {
-            let reports: Vec<Report<'_>> = results.iter().map(|r| report(r, now, args.max_age)).collect();
-            serde_json::to_writer_pretty(&mut text, &reports).map_err(io::Error::from)?;
-            text.push(b'\n');
-        }
-        CheckFormat::Prometheus => prometheus(&mut text, &results, now)?,
     }
     match &args.output_file {
         Some(path) => write_atomically(path, &text)
@@ -309,52 +302,93 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-/// One line per database; the first word is the verdict, for scripts to match on. A database
-/// found by a scope is named `project/environment/database`, then its id.
-fn print(
-    out: &mut impl Write,
+/// One database's result, in every format but Prometheus.
+struct Line<'a> {
+    checked: &'a Checked,
+    now: DateTime<Utc>,
+    max_age: Duration,
+}
+
+impl Record for Line<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &report(self.checked, self.now, self.max_age))
+    }
+
+    /// The verdict first, for scripts to match on; a database found by a scope is named
+    /// `project/environment/database`, then its id; then what the verdict rests on.
+    fn cells(&self, _now: DateTime<Utc>) -> Vec<String> {
+        let Checked { target, verdict, findings } = self.checked;
+        let (word, detail) = match verdict {
+            Some(verdict) => explain(target, *verdict, findings.as_ref(), self.now, self.max_age),
+            None => ("ERROR", "could not be checked".to_owned()),
+        };
+        let name =
+            if target.place.is_some() { printable(&target.label()).into_owned() } else { String::new() };
+        vec![word.to_owned(), name, target.id.to_string(), detail]
+    }
+
+    /// Not offered.
+    fn csv_row(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A headless table: each line starts with its verdict. The id is never clipped; the name is
+/// clipped first (at its start: the database's own name is its end), then the explanation goes.
+const CHECKS: Kind = Kind {
+    table: table::Spec {
+        columns: &[
+            Column::fixed("VERDICT"),
+            Column::clipped("DATABASE", 20).keep_end(),
+            Column::fixed("ID"),
+            Column::clipped("DETAIL", 24).dropped_at(1),
+        ],
+        gap: 2,
+        header: false,
+    },
+    csv_header: &[],
+    empty: None,
+};
+
+/// The verdict's word and what it rests on.
+fn explain(
     target: &Target,
     verdict: Verdict,
     findings: Option<&Findings>,
     now: DateTime<Utc>,
     max_age: Duration,
-) -> io::Result<()> {
-    let database_id = match &target.place {
-        Some(_) => format!("{}  {}", printable(&target.label()), target.id),
-        None => target.id.to_string(),
-    };
+) -> (&'static str, String) {
     let limit = humantime::format_duration(max_age);
     let newest = findings.and_then(|f| f.newest_success.as_ref());
     let looked_at = findings.map_or(0, |f| f.looked_at);
     match (verdict, newest) {
         (Verdict::Fresh, Some(b)) => {
-            writeln!(out, "OK        {database_id}  backup {} succeeded {} ago", b.id, age(now, b.created_at))
+            ("OK", format!("backup {} succeeded {} ago", b.id, age(now, b.created_at)))
         }
-        (Verdict::Stale, Some(b)) => writeln!(
-            out,
-            "STALE     {database_id}  newest successful backup {} is {} old, more than {limit}",
-            b.id,
-            age(now, b.created_at)
+        (Verdict::Stale, Some(b)) => (
+            "STALE",
+            format!("newest successful backup {} is {} old, more than {limit}", b.id, age(now, b.created_at)),
         ),
-        (Verdict::Stale, None) => writeln!(
-            out,
-            "STALE     {database_id}  none of the {looked_at} newest backups succeeded, and they reach back past {limit}"
+        (Verdict::Stale, None) => (
+            "STALE",
+            format!("none of the {looked_at} newest backups succeeded, and they reach back past {limit}"),
         ),
-        (Verdict::Suspect, Some(b)) => writeln!(
-            out,
-            "SUSPECT   {database_id}  newest successful backup {} is dated {}, after now ({}): its date cannot be trusted",
-            b.id,
-            b.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        (Verdict::Suspect, Some(b)) => (
+            "SUSPECT",
+            format!(
+                "newest successful backup {} is dated {}, after now ({}): its date cannot be trusted",
+                b.id,
+                b.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
         ),
         (Verdict::Unmanaged, _) if target.is_managed_by_provider() => {
-            writeln!(out, "UNMANAGED {database_id}  mode MANAGED: the cloud provider backs it up, not Qovery")
+            ("UNMANAGED", "mode MANAGED: the cloud provider backs it up, not Qovery".to_owned())
         }
-        (Verdict::Unmanaged, _) => writeln!(
-            out,
-            "UNMANAGED {database_id}  no Qovery-managed backups, or no such database (the API answered 404)"
-        ),
-        _ => writeln!(out, "MISSING   {database_id}  no successful backup among all {looked_at} backups"),
+        (Verdict::Unmanaged, _) => {
+            ("UNMANAGED", "no Qovery-managed backups, or no such database (the API answered 404)".to_owned())
+        }
+        _ => ("MISSING", format!("no successful backup among all {looked_at} backups")),
     }
 }
 

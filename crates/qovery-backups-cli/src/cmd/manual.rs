@@ -203,7 +203,7 @@ fn environment(roff: &mut Roff) {
         ),
         (
             "COLUMNS",
-            "The width of tables when stdout is not a terminal (a terminal's own width wins); 80 when neither is known.",
+            "The width tables fit, in columns, instead of the terminal's. Without either (a pipe, a file), a table is as wide as its content.",
         ),
         (
             "NO_COLOR",
