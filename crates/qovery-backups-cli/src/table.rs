@@ -29,47 +29,34 @@ pub fn width() -> usize {
 
 /// `text` cut to at most `width` columns, `…` marking the cut.
 pub fn clip(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut clipped = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        // Room is kept for the one-column `…`.
-        if used + w > width - 1 {
-            break;
-        }
-        clipped.push(c);
-        used += w;
-    }
-    clipped.push('…');
-    clipped
+    cut(text, width, false)
 }
 
 /// `text` cut to at most `width` columns from the start, keeping its end: for a path whose
 /// last part (the database's name) tells most.
 pub fn clip_start(text: &str, width: usize) -> String {
+    cut(text, width, true)
+}
+
+fn cut(text: &str, width: usize, keep_end: bool) -> String {
     if text.width() <= width {
         return text.to_owned();
     }
     if width == 0 {
         return String::new();
     }
-    let mut kept = Vec::new();
     let mut used = 0;
-    for c in text.chars().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
-            break;
-        }
-        kept.push(c);
-        used += w;
+    // Room is kept for the one-column `…`; a wide character that would cross it is left out.
+    let mut fits = |c: &char| {
+        used += c.width().unwrap_or(0);
+        used < width
+    };
+    if keep_end {
+        let kept: Vec<char> = text.chars().rev().take_while(&mut fits).collect();
+        std::iter::once('…').chain(kept.into_iter().rev()).collect()
+    } else {
+        text.chars().take_while(fits).chain(std::iter::once('…')).collect()
     }
-    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 /// `text` clipped (as `column` says) and, unless `pad` is false, padded with spaces to exactly

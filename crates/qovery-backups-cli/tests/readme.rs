@@ -17,6 +17,9 @@
 //! `$DB`/`"$DB"`; the example id `3c90c3cc-…` is DB; `PORT` is the mock's port. Paths under
 //! /etc, /var and /usr are moved into a temporary directory; a crontab line runs the command
 //! it schedules; a `mock` command is started, checked for its `listening on` line, and stopped.
+//!
+//! Built with the `mock` feature only: the mock it runs against is the tool's own.
+#![cfg(feature = "mock")]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -157,6 +160,13 @@ impl Drop for Mock {
     }
 }
 
+/// The first line a child writes on its stdout (a mock's `listening on URL`).
+fn first_line(child: &mut Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    first
+}
+
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_qovery-backups"))
 }
@@ -172,8 +182,7 @@ fn start_mock(args: &str) -> Mock {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let first = first_line(&mut child);
     let url = first
         .trim()
         .strip_prefix("listening on ")
@@ -294,8 +303,7 @@ fn check(line: &Line, mock: &Mock, root: &Path) -> Option<String> {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let first = first_line(&mut child);
         let _ = child.kill();
         let _ = child.wait();
         return (!first.starts_with("listening on http://127.0.0.1:"))
