@@ -14,7 +14,9 @@
 //!                                     with --peer, then the same for Qovery's openapi-generator
 //!                                     client (DIR: a checkout of Qovery/qovery-client-rust)
 //!                                     cut down to openapi.yaml's operations, and the ratio
-//! cargo xtask man [--out FILE]        write the CLI's manual page
+//! cargo xtask man [DIR]               write the CLI's manual pages, qovery-backups.1 and one
+//!                                     qovery-backups-COMMAND.1 per command, into DIR
+//!                                     (default $CARGO_TARGET_DIR/man)
 //! cargo xtask doc-examples [--root DIR]
 //!                                     fail naming every public item of the published
 //!                                     libraries whose documentation has no example
@@ -48,7 +50,7 @@ const SPEC: &str = "openapi.yaml";
 const CLIENT_SNAPSHOT: &str = "generated/qovery_backups_api.rs";
 const SCHEMA_DIR: &str = "schema";
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer] [--rounds N]]\n       cargo xtask man [--out FILE]\n       cargo xtask doc-examples [--root DIR]\n       cargo xtask deploy-check [--root DIR]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--upstream FILE] [--root DIR]\n       cargo xtask soak [--runs N] [--seed S]\n       cargo xtask dependent-build [--features F] [--no-default-features] [--dir DIR] [--root DIR]\n                                   [--peer DIR [--only-peer] [--rounds N]]\n       cargo xtask man [DIR]\n       cargo xtask doc-examples [--root DIR]\n       cargo xtask deploy-check [--root DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -196,36 +198,30 @@ fn soak(args: &[String]) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("the soak failed ({status})")) }
 }
 
-/// Writes the CLI's manual page (`qovery-backups man`, made by clap_mangen from the same
-/// definitions that parse the command line) to `--out`, by default
-/// `$CARGO_TARGET_DIR/man/qovery-backups.1`. Only shells out, like `soak`.
+/// Writes the CLI's manual pages (`qovery-backups man DIR`: clap_mangen's, from the same
+/// definitions that parse the command line, plus exit status, environment and examples) into
+/// DIR, by default `$CARGO_TARGET_DIR/man`. Only shells out, like `soak`.
 fn man(args: &[String]) -> Result<(), String> {
-    let out = match args {
-        [] => {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-            target.join("man").join("qovery-backups.1")
-        }
-        [flag, path] if flag == "--out" => PathBuf::from(path),
+    let dir = match args {
+        [] => std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+            .join("man"),
+        [dir] if !dir.starts_with('-') => PathBuf::from(dir),
         _ => return Err(USAGE.to_owned()),
     };
+    // The pages are written by the child, whose working directory is the workspace's root.
+    let dir = std::path::absolute(&dir).map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let status = Command::new(cargo)
         .args(["run", "--quiet", "-p", "qovery-backups-cli", "--", "man"])
+        .arg(&dir)
         .current_dir(workspace_root())
-        .output()
+        .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`qovery-backups man` failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+    if !status.success() {
+        return Err(format!("`qovery-backups man {}` failed ({status})", dir.display()));
     }
-    if let Some(dir) = out.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    fs::write(&out, &output.stdout).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    println!("wrote {} (read it with `man {}`)", out.display(), out.display());
+    println!("read them with `man -l {}`", dir.join("qovery-backups.1").display());
     Ok(())
 }
 

@@ -90,9 +90,10 @@ pub enum Command {
     Databases(DatabasesArgs),
     /// Print a shell completion script: `qovery-backups completions bash > /etc/bash_completion.d/qovery-backups`.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) made from these same definitions; `cargo xtask man` writes it.
+    /// Print the manual page (roff) made from these same definitions, or write every page into
+    /// DIR; `cargo xtask man` does that.
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
     /// Run the in-memory mock of the API in the foreground.
     #[cfg(feature = "mock")]
     Mock(MockArgs),
@@ -108,17 +109,38 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write qovery-backups.1 and a qovery-backups-COMMAND.1 per command here.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+/// Every output format. Each command takes those that apply to it ([`formats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns for people (80 columns).
+    /// Aligned columns for people, as wide as the terminal (COLUMNS) allows.
     Table,
-    /// One JSON array, written as items arrive.
+    /// One JSON array, one object per line, written as records arrive.
     Json,
     /// One JSON object per line.
     Ndjson,
-    /// A header, then one row per backup.
+    /// A header, then one row per record.
     Csv,
+    /// Prometheus text exposition format (for node_exporter's textfile collector).
+    Prometheus,
 }
+
+/// Of the formats, those that `--output` takes for one command: its parser, its help and its
+/// shell completions list no other.
+fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(ValueEnum::to_possible_value))
+        .map(|name| Format::from_str(&name, false).expect("a possible value names a format"))
+}
+
+/// The formats of commands that write records of their own: table, json, ndjson, csv.
+const RECORDS: &[Format] = &[Format::Table, Format::Json, Format::Ndjson, Format::Csv];
 
 /// Which databases, besides those given by id: every database of these organizations, projects
 /// and environments (each option repeatable; a database reached twice counts once).
@@ -140,26 +162,8 @@ pub struct DatabasesArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Output format [default: table on a terminal, ndjson otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// One line per database, the verdict first.
-    Table,
-    /// One JSON array.
-    Json,
-    /// One JSON object per database and line.
-    Ndjson,
-    /// Prometheus text exposition format.
-    Prometheus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SingleFormat {
-    Table,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -171,7 +175,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Output format [default: table on a terminal, ndjson otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
     /// Start after this backup (continue an interrupted listing); one database only.
     #[arg(long, value_name = "BACKUP_ID")]
@@ -191,8 +195,8 @@ pub struct CreateArgs {
     pub name: String,
     #[arg(long)]
     pub message: String,
-    #[arg(long, value_enum, default_value_t = SingleFormat::Table)]
-    pub output: SingleFormat,
+    #[arg(long, value_parser = formats(&[Format::Table, Format::Json]), default_value = "table")]
+    pub output: Format,
     /// Wait for the backup to finish, as `wait` does (and exit as it does).
     #[arg(long)]
     pub wait: bool,
@@ -216,20 +220,10 @@ pub struct WaitArgs {
     pub database_id: Uuid,
     pub backup_id: Uuid,
     /// How the backup, as last seen, is printed on stdout.
-    #[arg(long, value_enum, default_value_t = SingleFormat::Table)]
-    pub output: SingleFormat,
+    #[arg(long, value_parser = formats(&[Format::Table, Format::Json]), default_value = "table")]
+    pub output: Format,
     #[command(flatten)]
     pub waiting: WaitingArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PruneFormat {
-    /// One row per backup, per database, with KEEP or DELETE and the reasons.
-    Table,
-    /// One JSON array of every decision.
-    Json,
-    /// One JSON object per backup.
-    Ndjson,
 }
 
 #[derive(Debug, Args)]
@@ -271,9 +265,10 @@ pub struct PruneArgs {
     /// (a guard for unattended jobs).
     #[arg(long, value_name = "N")]
     pub max_delete: Option<usize>,
-    /// Output format [default: table on a terminal, ndjson otherwise].
-    #[arg(long, value_enum)]
-    pub output: Option<PruneFormat>,
+    /// Output format, one record per backup with KEEP or DELETE and the reasons [default: table
+    /// on a terminal, ndjson otherwise].
+    #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson]))]
+    pub output: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -291,7 +286,7 @@ pub struct LatestArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Output format [default: table on a terminal, ndjson otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
 }
 
@@ -305,8 +300,8 @@ pub struct CheckArgs {
     pub scope: ScopeArgs,
     /// Output format: a line per database, a JSON array, one JSON object per line, or the
     /// Prometheus text format (for node_exporter's textfile collector).
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub output: CheckFormat,
+    #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson, Format::Prometheus]), default_value = "table")]
+    pub output: Format,
     /// Write the output to PATH instead of stdout, atomically: a temporary file in the same
     /// directory, renamed over PATH once complete, so a reader never sees half a file.
     #[arg(long, value_name = "PATH")]

@@ -5,7 +5,7 @@
 //!
 //! This file only wires the parts together: `cli` (the command line), `cmd` (one module per
 //! command), `output` (formats and buffering), `observe` (logs and progress on stderr) and
-//! `outcome` (exit codes and error lines).
+//! `outcome` (exit codes and error lines), `table` (columns sized for a terminal).
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -14,6 +14,7 @@ mod hint;
 mod observe;
 mod outcome;
 mod output;
+mod table;
 
 use std::process::ExitCode;
 

@@ -56,7 +56,9 @@ pub fn colour_on_stderr() -> bool {
 pub fn init(verbosity: u8, quiet: bool) {
     let default_filter = match (quiet, verbosity) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        // The SDK's warning for each backup a prune could not delete is left out: `prune`
+        // reports each as an `error:` line, and once is enough.
+        (false, 0) => "warn,qovery_backups::retention::prune=error",
         (false, 1) => "warn,qovery_backups=info",
         (false, 2) => "info,qovery_backups=debug",
         _ => "trace",

@@ -19,6 +19,9 @@ pub enum Outcome {
 pub enum Failure {
     /// Errors from the SDK (a listing of several databases may report several).
     Api(Vec<qovery_backups::Error>),
+    /// Errors from the SDK with the hint the command chose for each (`prune`: a failed listing
+    /// is run again, not resumed); exit 1.
+    Reported(Vec<Phrased>),
     /// The command line does not make sense.
     Usage(String),
     /// Writing the output failed.
@@ -26,6 +29,40 @@ pub enum Failure {
     /// Anything else, already phrased for the user.
     #[cfg_attr(not(feature = "mock"), allow(dead_code))]
     Other(String),
+}
+
+/// An SDK error as it is told: its line, its causes (shown with -v) and its hint.
+pub struct Phrased {
+    line: String,
+    causes: Vec<String>,
+    hint: Option<String>,
+}
+
+impl Phrased {
+    /// `error` with `hint`; the text is taken now, so the error need not be kept.
+    pub fn new(error: &qovery_backups::Error, hint: Option<String>) -> Self {
+        let mut causes = Vec::new();
+        // Display is one line of what failed; each cause is reached through source(), so
+        // printing the chain repeats nothing.
+        let mut cause = std::error::Error::source(error);
+        while let Some(c) = cause {
+            causes.push(c.to_string());
+            cause = c.source();
+        }
+        Phrased { line: error.to_string(), causes, hint }
+    }
+
+    fn write(&self, out: &mut impl io::Write, verbose: u8) {
+        let _ = writeln!(out, "error: {}", self.line);
+        if verbose > 0 {
+            for cause in &self.causes {
+                let _ = writeln!(out, "  caused by: {cause}");
+            }
+        }
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+    }
 }
 
 impl From<qovery_backups::Error> for Failure {
@@ -70,24 +107,18 @@ fn report(failure: Failure, verbose: u8) -> ExitCode {
         Failure::Api(errors) => {
             let mut code = 1;
             for error in &errors {
-                // Display is one line of what failed; each cause is reached through source(),
-                // so printing the chain repeats nothing.
-                let _ = writeln!(stderr, "error: {error}");
-                if verbose > 0 {
-                    let mut cause = std::error::Error::source(error);
-                    while let Some(c) = cause {
-                        let _ = writeln!(stderr, "  caused by: {c}");
-                        cause = c.source();
-                    }
-                }
-                if let Some(hint) = crate::hint::for_error(error) {
-                    let _ = writeln!(stderr, "hint: {hint}");
-                }
+                Phrased::new(error, crate::hint::for_error(error)).write(&mut stderr, verbose);
                 if matches!(error, qovery_backups::Error::Config { .. }) {
                     code = 2;
                 }
             }
             code
+        }
+        Failure::Reported(errors) => {
+            for error in &errors {
+                error.write(&mut stderr, verbose);
+            }
+            1
         }
     };
     ExitCode::from(code)

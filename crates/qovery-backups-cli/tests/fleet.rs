@@ -175,7 +175,9 @@ async fn check_in_a_fleet_names_each_database_and_gives_every_verdict() {
         ("UNMANAGED ", "rds", ids[4]),
     ]) {
         assert!(line.starts_with(verdict), "{line}");
-        assert!(line.contains(&format!("{project}/production/{name}  {id}")), "{line}");
+        // Aligned columns: the name, then its id, then what the verdict rests on.
+        let words: Vec<&str> = line.split("  ").map(str::trim).filter(|w| !w.is_empty()).collect();
+        assert_eq!(words[1..3], [format!("{project}/production/{name}"), id.to_string()], "{line}");
     }
     assert_eq!(lines.len(), 5);
     assert_eq!(backup_requests(&server, &ids[4..5]), 0, "UNMANAGED without a backup request");

@@ -21,7 +21,7 @@ async fn a_success_dated_in_the_future_is_suspect_not_fresh() {
     let output = run(&server, &["check", &id, "--max-age", "26h"]).await;
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let line = stdout(&output);
-    assert!(line.starts_with(&format!("SUSPECT   {id}")), "{line}");
+    assert!(line.starts_with("SUSPECT ") && line.contains(&id), "{line}");
     assert!(line.contains("9999-12-31T23:59:59Z") && line.contains("after now ("), "both dates: {line}");
 }
 

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{authorized as command, ndjson, run, stderr, stdout};
+use common::{authorized as command, ndjson, run, run_with_env, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, RetentionPolicy};
 use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
@@ -408,9 +408,11 @@ async fn prune_table_escapes_control_characters_in_names() {
     backups[0].name = "\u{1b}[8mhidden\r".to_owned();
     let database_id = server.add_database_with(backups).unwrap();
 
-    let output = run(
+    // Wide enough for the reasons beside the name.
+    let output = run_with_env(
         &server,
         &["prune", &database_id.to_string(), "--keep-last", "1", "--dry-run", "--output", "table"],
+        &[("QOVERY_API_TOKEN", server.token()), ("COLUMNS", "160")],
     )
     .await;
 

@@ -14,11 +14,12 @@ use qovery_backups::{DatabaseFreshness, FleetDatabase, FreshnessVerdict, printab
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{CheckArgs, CheckFormat, Global};
+use crate::cli::{CheckArgs, Format, Global};
 use crate::cmd::client;
 use crate::cmd::scope::{self, WhenNoneGiven};
 use crate::outcome::{Failure, Outcome};
-use crate::output::age;
+use crate::output::{Kind, Record, Writer, age};
+use crate::table::{self, Column};
 
 /// Checks every database (those given, those the scopes reach, or every one the token can
 /// see), then writes the results; exit 3 if any is stale, missing or suspect, 1 (which outranks
@@ -45,23 +46,17 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
 
     let mut text = Vec::new();
     match args.output {
-        CheckFormat::Table => {
-            for result in results.iter().filter(|r| r.verdict != FreshnessVerdict::Error) {
-                print(&mut text, result, now, args.max_age)?;
+        Format::Prometheus => prometheus(&mut text, &results, now)?,
+        format => {
+            let mut out = Writer::new(&mut text, format, CHECKS);
+            for result in &results {
+                // One that could not be checked is its error line on stderr, not a row.
+                if format != Format::Table || result.verdict != FreshnessVerdict::Error {
+                    out.write(&Line { result, now, max_age: args.max_age })?;
+                }
             }
+            out.finish()?;
         }
-        CheckFormat::Ndjson => {
-            for r in &results {
-                serde_json::to_writer(&mut text, &report(r, now, args.max_age)).map_err(io::Error::from)?;
-                text.push(b'\n');
-            }
-        }
-        CheckFormat::Json => {
-            let reports: Vec<Report<'_>> = results.iter().map(|r| report(r, now, args.max_age)).collect();
-            serde_json::to_writer_pretty(&mut text, &reports).map_err(io::Error::from)?;
-            text.push(b'\n');
-        }
-        CheckFormat::Prometheus => prometheus(&mut text, &results, now)?,
     }
     match &args.output_file {
         Some(path) => write_atomically(path, &text)
@@ -192,49 +187,82 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-/// One line per database; the first word is the verdict, for scripts to match on. A database
-/// found by a scope is named `project/environment/database`, then its id.
-fn print(
-    out: &mut impl Write,
-    result: &DatabaseFreshness,
+/// One database's result, in every format but Prometheus.
+struct Line<'a> {
+    result: &'a DatabaseFreshness,
     now: DateTime<Utc>,
     max_age: Duration,
-) -> io::Result<()> {
-    let target = &result.target;
-    let database_id = match &target.place {
-        Some(_) => format!("{}  {}", printable(&target.label()), target.id),
-        None => target.id.to_string(),
-    };
+}
+
+impl Record for Line<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &report(self.result, self.now, self.max_age))
+    }
+
+    /// The verdict first, for scripts to match on; a database found by a scope is named
+    /// `project/environment/database`, then its id; then what the verdict rests on.
+    fn cells(&self, _now: DateTime<Utc>) -> Vec<String> {
+        let target = &self.result.target;
+        let (word, detail) = explain(self.result, self.now, self.max_age);
+        let name =
+            if target.place.is_some() { printable(&target.label()).into_owned() } else { String::new() };
+        vec![word.to_owned(), name, target.id.to_string(), detail]
+    }
+
+    /// Not offered.
+    fn csv_row(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A headless table: each line starts with its verdict. The id is never clipped; the name is
+/// clipped first (at its start: the database's own name is its end), then the explanation goes.
+const CHECKS: Kind = Kind {
+    table: table::Spec {
+        columns: &[
+            Column::fixed("VERDICT"),
+            Column::clipped("DATABASE", 20).keep_end(),
+            Column::fixed("ID"),
+            Column::clipped("DETAIL", 24).dropped_at(1),
+        ],
+        gap: 2,
+        header: false,
+    },
+    csv_header: &[],
+    empty: None,
+};
+
+/// The verdict's word and what it rests on.
+fn explain(result: &DatabaseFreshness, now: DateTime<Utc>, max_age: Duration) -> (&'static str, String) {
     let limit = humantime::format_duration(max_age);
     let looked_at = result.looked_at;
     match (result.verdict, &result.newest_success) {
         (FreshnessVerdict::Ok, Some(b)) => {
-            writeln!(out, "OK        {database_id}  backup {} succeeded {} ago", b.id, age(now, b.created_at))
+            ("OK", format!("backup {} succeeded {} ago", b.id, age(now, b.created_at)))
         }
-        (FreshnessVerdict::Stale, Some(b)) => writeln!(
-            out,
-            "STALE     {database_id}  newest successful backup {} is {} old, more than {limit}",
-            b.id,
-            age(now, b.created_at)
+        (FreshnessVerdict::Stale, Some(b)) => (
+            "STALE",
+            format!("newest successful backup {} is {} old, more than {limit}", b.id, age(now, b.created_at)),
         ),
-        (FreshnessVerdict::Stale, None) => writeln!(
-            out,
-            "STALE     {database_id}  none of the {looked_at} newest backups succeeded, and they reach back past {limit}"
+        (FreshnessVerdict::Stale, None) => (
+            "STALE",
+            format!("none of the {looked_at} newest backups succeeded, and they reach back past {limit}"),
         ),
-        (FreshnessVerdict::Suspect, Some(b)) => writeln!(
-            out,
-            "SUSPECT   {database_id}  newest successful backup {} is dated {}, after now ({}): its date cannot be trusted",
-            b.id,
-            b.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        (FreshnessVerdict::Suspect, Some(b)) => (
+            "SUSPECT",
+            format!(
+                "newest successful backup {} is dated {}, after now ({}): its date cannot be trusted",
+                b.id,
+                b.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
         ),
         (FreshnessVerdict::Unmanaged, _) => {
-            writeln!(out, "UNMANAGED {database_id}  mode MANAGED: the cloud provider backs it up, not Qovery")
+            ("UNMANAGED", "mode MANAGED: the cloud provider backs it up, not Qovery".to_owned())
         }
-        (FreshnessVerdict::NotFound, _) => {
-            writeln!(out, "NOT_FOUND {database_id}  no such database is visible to this token")
-        }
-        _ => writeln!(out, "MISSING   {database_id}  no successful backup among all {looked_at} backups"),
+        (FreshnessVerdict::NotFound, _) => ("NOT_FOUND", "no such database is visible to this token".to_owned()),
+        (FreshnessVerdict::Error, _) => ("ERROR", "could not be checked".to_owned()),
+        _ => ("MISSING", format!("no successful backup among all {looked_at} backups")),
     }
 }
 

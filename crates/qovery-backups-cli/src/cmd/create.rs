@@ -2,7 +2,7 @@
 
 use std::io::{self, Write as _};
 
-use crate::cli::{CreateArgs, Format, Global, SingleFormat};
+use crate::cli::{CreateArgs, Format, Global};
 use crate::cmd::wait::{self, Reporter};
 use crate::cmd::{client, client_builder, printable};
 use crate::outcome::{Failure, Outcome};
@@ -25,13 +25,17 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
     let backup = client.backups(args.database_id).create(args.name, args.message).await?;
     let mut out = io::stdout().lock();
     match args.output {
-        SingleFormat::Json => {
+        // One backup: its JSON object alone, as one ndjson line.
+        Format::Json => {
             let mut writer = BackupWriter::new(out, Format::Ndjson);
             writer.write(args.database_id, &backup)?;
             writer.finish()?;
         }
-        SingleFormat::Table => {
-            let state = backup.status.as_ref().map(|s| s.state.to_string()).unwrap_or_else(|| "-".into());
+        _ => {
+            let state = backup
+                .status
+                .as_ref()
+                .map_or_else(|| "-".into(), |s| printable(s.state.as_ref()).into_owned());
             writeln!(
                 out,
                 "created backup {} ({}) in database {}, state {state}",

@@ -16,9 +16,10 @@ mod databases;
 mod delete;
 #[cfg(feature = "mock")]
 mod demo;
-mod describe;
+pub mod describe;
 mod latest;
 mod list;
+mod manual;
 #[cfg(feature = "mock")]
 mod mock;
 mod prune;
@@ -37,7 +38,7 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Check(args) => check::run(global, args).await,
         Command::Databases(args) => databases::run(global, args).await,
         Command::Completions(args) => describe::completions(args),
-        Command::Man => describe::man(),
+        Command::Man(args) => describe::man(args),
         #[cfg(feature = "mock")]
         Command::Mock(args) => mock::run(args).await,
         #[cfg(feature = "mock")]

@@ -3,15 +3,17 @@
 
 use std::io::{self, Write};
 
+use chrono::{DateTime, Utc};
 use qovery_backups::{Decision, Error, Plan, PruneReport, RetentionPolicy, Verdict};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{Global, PruneArgs, PruneFormat};
+use crate::cli::{Format, Global, PruneArgs};
 use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, printable};
-use crate::outcome::{Failure, Outcome};
-use crate::output;
+use crate::outcome::{Failure, Outcome, Phrased};
+use crate::output::{self, Kind, Record, Writer};
+use crate::table::{self, Column};
 
 /// Prunes each database on its own: a failed listing leaves that database untouched and the
 /// others go on. Exit 1 when any listing or delete failed.
@@ -28,12 +30,12 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
     )
     .await?;
     args.database_ids = crate::cmd::scope::ids(&targets);
-    let format = args.output.unwrap_or_else(|| match crate::cmd::default_format(None) {
-        crate::cli::Format::Table => PruneFormat::Table,
-        _ => PruneFormat::Ndjson,
-    });
+    let format = crate::cmd::default_format(args.output);
     let mut plan_out = PlanWriter::new(output::stdout(), format);
     let mut failed_databases = 0;
+    // Every failure once, as an `error:` line when the command ends (with its hint, and its
+    // causes under -v), like every other command's.
+    let mut errors = Vec::new();
 
     for &database_id in &args.database_ids {
         let backups = client.backups(database_id);
@@ -49,28 +51,26 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
             Err(error) => {
                 plan_out.flush()?;
                 failed_databases += 1;
-                report_listing_failure(database_id, &error);
+                errors.push(listing_failure(database_id, error));
                 continue;
             }
         };
         plan_out.write_plan(database_id, planned.plan())?;
         plan_out.flush()?;
         let report = if args.dry_run { planned.into_dry_run_report() } else { planned.apply().await };
-        for failure in report.failed() {
-            eprintln!("error: {}", failure.error);
-        }
         if !report.is_complete() {
             failed_databases += 1;
         }
-        summarize(&report);
+        if !global.quiet {
+            summarize(&report);
+        }
+        // A failed delete is an `error:` line and nothing more: the summary above counts it.
+        errors.extend(report.failed().iter().map(|failure| Phrased::new(&failure.error, None)));
     }
     plan_out.finish()?;
     match failed_databases {
         0 => Ok(Outcome::Success),
-        n => Err(Failure::Other(format!(
-            "{n} of {} databases were not pruned as planned",
-            args.database_ids.len()
-        ))),
+        _ => Err(Failure::Reported(errors)),
     }
 }
 
@@ -101,21 +101,18 @@ fn policy(args: &PruneArgs) -> Result<RetentionPolicy, Failure> {
     builder.build().map_err(|e| Failure::Usage(e.to_string()))
 }
 
-fn report_listing_failure(database_id: Uuid, error: &Error) {
-    eprintln!("error: {error}");
-    // The CLI's usual hint for a failed listing says how to resume it, which a prune cannot
-    // use: a prune plans from a whole listing or not at all.
+/// A failed listing with its hint. The CLI's usual hint for a failed listing says how to resume
+/// it, which a prune cannot use: a prune plans from a whole listing or not at all.
+fn listing_failure(database_id: Uuid, error: Error) -> Phrased {
     let hint = if error.resume_after().is_some() {
         Some(format!("nothing was deleted from database {database_id}: run the prune again"))
     } else {
-        crate::hint::for_error(error)
+        crate::hint::for_error(&error)
     };
-    if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
-    }
+    Phrased::new(&error, hint)
 }
 
-/// One line per database on stderr: kept, deleted, failed.
+/// One line per database on stderr (not with -q): kept, deleted, failed.
 fn summarize(report: &PruneReport) {
     let database_id = report.database_id();
     let kept = report.plan().keep_count();
@@ -130,13 +127,13 @@ fn summarize(report: &PruneReport) {
     }
 }
 
-/// One decision as the JSON formats write it.
+/// One decision, in every format.
 #[derive(Serialize)]
 struct DecisionLine<'a> {
     database_id: Uuid,
     id: Uuid,
     name: &'a str,
-    created_at: String,
+    created_at: DateTime<Utc>,
     action: &'static str,
     reasons: Vec<String>,
 }
@@ -148,12 +145,51 @@ impl<'a> DecisionLine<'a> {
             database_id,
             id: decision.backup.id,
             name: &decision.backup.name,
-            created_at: decision.backup.created_at.to_rfc3339(),
+            created_at: decision.backup.created_at,
             action,
             reasons,
         }
     }
 }
+
+impl Record for DecisionLine<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+
+    fn cells(&self, _now: DateTime<Utc>) -> Vec<String> {
+        vec![
+            self.action.to_uppercase(),
+            self.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            self.id.to_string(),
+            printable(self.name).into_owned(),
+            printable(&self.reasons.join(", ")).into_owned(),
+        ]
+    }
+
+    /// Not offered: a decision's reasons are a list.
+    fn csv_row(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The plan: what is done to which backup stays on any terminal; the date goes first, then
+/// the reasons, and the name and reasons are clipped before either goes.
+const PLAN: Kind = Kind {
+    table: table::Spec {
+        columns: &[
+            Column::fixed("ACTION"),
+            Column::fixed("CREATED").dropped_at(2),
+            Column::fixed("ID"),
+            Column::clipped("NAME", 12),
+            Column::clipped("REASONS", 16).dropped_at(1),
+        ],
+        gap: 1,
+        header: true,
+    },
+    csv_header: &[],
+    empty: None,
+};
 
 /// `keep` with every reason, or `delete` with why (`kept by no rule`, `failed`).
 fn action_and_reasons(decision: &Decision) -> (&'static str, Vec<String>) {
@@ -165,70 +201,34 @@ fn action_and_reasons(decision: &Decision) -> (&'static str, Vec<String>) {
     }
 }
 
-/// Writes plans as they are made, in one format.
+/// Writes plans as they are made, a table section per database.
 struct PlanWriter<W: Write> {
-    out: W,
-    format: PruneFormat,
-    written: u64,
+    writer: Writer<W>,
 }
 
 impl<W: Write> PlanWriter<W> {
-    fn new(out: W, format: PruneFormat) -> Self {
-        PlanWriter { out, format, written: 0 }
+    fn new(out: W, format: Format) -> Self {
+        PlanWriter { writer: Writer::new(out, format, PLAN) }
     }
 
     fn write_plan(&mut self, database_id: Uuid, plan: &Plan) -> io::Result<()> {
-        if self.format == PruneFormat::Table {
-            if self.written > 0 {
-                writeln!(self.out)?;
-            }
-            writeln!(self.out, "database {database_id}")?;
-            writeln!(self.out, "{:<6} {:<16} {:<36} {:<20} REASONS", "ACTION", "CREATED", "ID", "NAME")?;
-        }
+        self.writer.section(&format!("database {database_id}"))?;
         for decision in plan.decisions() {
-            match self.format {
-                PruneFormat::Table => {
-                    let (action, reasons) = action_and_reasons(decision);
-                    let backup = &decision.backup;
-                    writeln!(
-                        self.out,
-                        "{:<6} {:<16} {:<36} {:<20} {}",
-                        action.to_uppercase(),
-                        backup.created_at.format("%Y-%m-%d %H:%M"),
-                        backup.id,
-                        output::clip(&printable(&backup.name), 20),
-                        reasons.join(", ")
-                    )?;
-                }
-                PruneFormat::Ndjson => {
-                    serde_json::to_writer(&mut self.out, &DecisionLine::new(database_id, decision))?;
-                    self.out.write_all(b"\n")?;
-                }
-                PruneFormat::Json => {
-                    self.out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut self.out, &DecisionLine::new(database_id, decision))?;
-                }
-            }
-            self.written += 1;
+            self.writer.write(&DecisionLine::new(database_id, decision))?;
         }
-        if self.format == PruneFormat::Table && plan.is_empty() {
-            writeln!(self.out, "no backups")?;
-            self.written += 1;
+        if plan.is_empty() {
+            self.writer.note("no backups")?;
         }
         Ok(())
     }
 
+    /// Writes the plan so far, before anything of it is deleted.
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.writer.flush()
     }
 
     /// Closes the JSON array, and flushes.
     fn finish(&mut self) -> io::Result<()> {
-        match (self.format, self.written) {
-            (PruneFormat::Json, 0) => self.out.write_all(b"[]\n")?,
-            (PruneFormat::Json, _) => self.out.write_all(b"\n]\n")?,
-            _ => {}
-        }
-        self.out.flush()
+        self.writer.finish()
     }
 }

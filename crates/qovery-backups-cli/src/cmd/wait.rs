@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qovery_backups::{Backup, Event, Observer, Wait, WaitPolicy};
 use uuid::Uuid;
 
-use crate::cli::{Format, Global, SingleFormat, WaitArgs, WaitingArgs};
+use crate::cli::{Format, Global, WaitArgs, WaitingArgs};
 use crate::cmd::{client_builder, printable};
 use crate::observe::progress_shown;
 use crate::outcome::{Failure, Outcome};
@@ -34,7 +34,7 @@ pub fn policy(args: &WaitingArgs) -> WaitPolicy {
 pub async fn finish(
     wait: Wait,
     database_id: Uuid,
-    output: SingleFormat,
+    output: Format,
     reporter: &Reporter,
 ) -> Result<Outcome, Failure> {
     let result = wait.await;
@@ -49,15 +49,16 @@ pub async fn finish(
     result.map(|_| Outcome::Success).map_err(Failure::from)
 }
 
-fn print(database_id: Uuid, backup: &Backup, output: SingleFormat) -> io::Result<()> {
+fn print(database_id: Uuid, backup: &Backup, output: Format) -> io::Result<()> {
     let mut out = io::stdout().lock();
     match output {
-        SingleFormat::Json => {
+        // One backup: its JSON object alone, as one ndjson line.
+        Format::Json => {
             let mut writer = BackupWriter::new(out, Format::Ndjson);
             writer.write(database_id, backup)?;
             writer.finish()
         }
-        SingleFormat::Table => writeln!(
+        _ => writeln!(
             out,
             "backup {} ({}) of database {database_id}: {}",
             backup.id,

@@ -18,7 +18,7 @@ pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockSe
 }
 
 /// The binary pointed at `server`, with none of the environment it reads (token, URL, log
-/// filter) inherited from the machine running the tests. Retry waits are kept to a
+/// filter, table width) inherited from the machine running the tests. Retry waits are kept to a
 /// millisecond: the child runs on the real clock.
 pub fn command(server: &MockServer, args: &[&str]) -> Command {
     let mut command = Command::cargo_bin("qovery-backups").unwrap();
@@ -28,7 +28,8 @@ pub fn command(server: &MockServer, args: &[&str]) -> Command {
         .env_remove("QOVERY_API_TOKEN")
         .env_remove("QOVERY_CLI_ACCESS_TOKEN")
         .env_remove("QOVERY_API_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("COLUMNS");
     command
 }
 
