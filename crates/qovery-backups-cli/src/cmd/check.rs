@@ -260,7 +260,9 @@ fn explain(result: &DatabaseFreshness, now: DateTime<Utc>, max_age: Duration) ->
         (FreshnessVerdict::Unmanaged, _) => {
             ("UNMANAGED", "mode MANAGED: the cloud provider backs it up, not Qovery".to_owned())
         }
-        (FreshnessVerdict::NotFound, _) => ("NOT_FOUND", "no such database is visible to this token".to_owned()),
+        (FreshnessVerdict::NotFound, _) => {
+            ("NOT_FOUND", "no such database is visible to this token".to_owned())
+        }
         (FreshnessVerdict::Error, _) => ("ERROR", "could not be checked".to_owned()),
         _ => ("MISSING", format!("no successful backup among all {looked_at} backups")),
     }

@@ -37,12 +37,12 @@ use super::policy::{CompactDuration, RetentionPolicy};
 /// let backups = vec![successful(25), successful(27), successful(26)];
 /// let policy = RetentionPolicy::builder().keep_daily(2).build()?;
 /// let now = "2026-11-28T00:00:00Z".parse()?;
-/// let plan = plan(&policy, &backups, now)?;
+/// let planned = plan(&policy, &backups, now)?;
 ///
-/// assert_eq!(plan.keep_count(), 2);
-/// assert_eq!(plan.to_delete().map(|b| b.created_at.to_rfc3339()).collect::<Vec<_>>(),
+/// assert_eq!(planned.keep_count(), 2);
+/// assert_eq!(planned.to_delete().map(|b| b.created_at.to_rfc3339()).collect::<Vec<_>>(),
 ///            ["2026-11-25T03:00:00+00:00"]);
-/// let reasons: Vec<String> = plan.decisions()[0].reasons().iter().map(Reason::to_string).collect();
+/// let reasons: Vec<String> = planned.decisions()[0].reasons().iter().map(Reason::to_string).collect();
 /// assert_eq!(reasons, ["newest successful", "daily 2026-11-27"]);
 ///
 /// // A backup dated in 2099 makes the whole listing untrustworthy: nothing is planned.
