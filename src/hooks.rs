@@ -103,12 +103,12 @@ impl std::error::Error for ResponseTooLarge {}
 pub struct NotJson {
     /// The answer's `Content-Type`, as sent (at most 128 bytes).
     pub content_type: String,
-    /// The start of the body (at most [`NOT_JSON_START`] bytes), for diagnosis.
+    /// The start of the body (at most 512 bytes), for diagnosis.
     pub start: String,
 }
 
-/// How much of a body that is not JSON [`NotJson`] keeps.
-pub const NOT_JSON_START: usize = 512;
+/// How much of a body that is not JSON [`NotJson`] keeps: a page's title and first lines.
+const NOT_JSON_START: usize = 512;
 
 impl std::fmt::Display for NotJson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

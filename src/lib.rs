@@ -30,7 +30,7 @@ include!(concat!(env!("OUT_DIR"), "/qovery_backups_api.rs"));
 // Hand-written hook every call goes through (bounds how much of an answer is read).
 #[warn(missing_docs, clippy::all)]
 mod hooks;
-pub use hooks::{Limits, NotJson, ResponseTooLarge, DEFAULT_MAX_RESPONSE_BYTES, NOT_JSON_START};
+pub use hooks::{Limits, NotJson, ResponseTooLarge, DEFAULT_MAX_RESPONSE_BYTES};
 // Hand-written helpers on the generated types: held to the lints the generated code is spared.
 #[warn(missing_docs, clippy::all)]
 mod backup;

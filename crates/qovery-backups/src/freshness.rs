@@ -111,7 +111,19 @@ impl fmt::Display for FreshnessVerdict {
     }
 }
 
-/// How a look at a listing ended.
+/// How a look at a listing ended: what [`judge`] needs besides the newest success.
+///
+/// ```
+/// use std::time::Duration;
+/// use qovery_backups::{FreshnessVerdict, LookEnd, judge};
+///
+/// // No success seen: the whole history read is MISSING, a look stopped at the window STALE.
+/// let now = "2026-11-28T00:00:00Z".parse()?;
+/// let week = Duration::from_secs(7 * 86_400);
+/// assert_eq!(judge(None, LookEnd::WholeHistory, now, week), FreshnessVerdict::Missing);
+/// assert_eq!(judge(None, LookEnd::WindowEdge, now, week), FreshnessVerdict::Stale);
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LookEnd {
@@ -297,6 +309,24 @@ impl FreshnessCheck {
     /// One result per target, in the order of the targets, each yielded as soon as it and
     /// those before it are done. A database's error is its [`FreshnessVerdict::Error`]: the
     /// others go on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::StreamExt as _;
+    /// use qovery_backups::{FreshnessVerdict, Target};
+    ///
+    /// let targets: Vec<Target> = server.database_ids().into_iter().map(Target::from_id).collect();
+    /// let century = std::time::Duration::from_secs(100 * 365 * 86_400);
+    /// let mut results = client.freshness(targets, century).stream();
+    /// while let Some(result) = results.next().await {
+    ///     assert_eq!(result.verdict, FreshnessVerdict::Ok, "{:?}", result.error);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stream(self) -> impl futures::Stream<Item = DatabaseFreshness> + Send + 'static {
         let FreshnessCheck { client, targets, max_age, now, concurrency } = self;
         let now = now.unwrap_or_else(Utc::now);
