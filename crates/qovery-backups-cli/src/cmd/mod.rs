@@ -23,6 +23,7 @@ mod list;
 mod mock;
 mod prune;
 pub mod scope;
+mod serve;
 mod wait;
 
 /// Runs `command` to its end.
@@ -35,6 +36,7 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Wait(args) => wait::run(global, args).await,
         Command::Prune(args) => prune::run(global, args).await,
         Command::Check(args) => check::run(global, args).await,
+        Command::Serve(args) => serve::run(global, args).await,
         Command::Databases(args) => databases::run(global, args).await,
         Command::Completions(args) => describe::completions(args),
         Command::Man => describe::man(),
