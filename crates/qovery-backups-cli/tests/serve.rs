@@ -273,6 +273,44 @@ async fn a_failed_round_keeps_the_previous_metrics_and_counts() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_client_trickling_its_headers_is_cut_off_and_holds_nothing() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let server = fleet(Duration::ZERO).await;
+    let mut exporter = serve(&server, &["--max-age", "26h"]).await;
+    let client = http();
+    wait_ready(&client, &format!("{}/readyz", exporter.url)).await;
+    let address = exporter.url.strip_prefix("http://").unwrap().to_owned();
+
+    // Half a request line, then nothing more: the header read timeout (5s) closes it.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x").await.unwrap();
+    // Meanwhile scrapes are answered.
+    assert_eq!(get(&client, &format!("{}/metrics", exporter.url)).await.0, 200);
+    let start = Instant::now();
+    let mut buffer = [0u8; 1024];
+    let closed = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match slow.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                // hyper may answer 408 before closing.
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the trickling connection stayed open for {DEADLINE:?}");
+    eprintln!("a trickling client was cut off after {:?}", start.elapsed());
+
+    // Another one open at shutdown does not hold the exit.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /met").await.unwrap();
+    sigterm(&exporter.child);
+    let status = exit_within(&mut exporter.child, Duration::from_secs(10)).await.expect("exited");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_listener_that_cannot_bind_exits_2_with_one_line() {
     let server = fleet(Duration::ZERO).await;
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
