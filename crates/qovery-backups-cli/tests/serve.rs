@@ -256,12 +256,12 @@ async fn a_failed_round_keeps_the_previous_metrics_and_counts() {
     };
     assert_eq!(sample(&text, "qovery_backups_exporter_round_success"), Some(0.0), "{text}");
     assert_eq!(statuses(&text).len(), databases, "the previous round's metrics stay");
-    // The backup metrics are the last completed round's, with its timestamp: the round that
-    // filled them ended at or after the first scrape's, and none completed since the faults.
-    assert!(
-        sample(&text, "qovery_backup_check_timestamp_seconds")
-            >= sample(&first, "qovery_backup_check_timestamp_seconds")
-    );
+    // The backup metrics are the last completed round's, with its timestamp: the end of the
+    // round the exporter reports as its last completed one, not the failed round's.
+    let checked = sample(&text, "qovery_backup_check_timestamp_seconds").unwrap();
+    let last_round = sample(&text, "qovery_backups_exporter_last_round_timestamp_seconds").unwrap();
+    assert_eq!(checked, last_round.floor(), "{text}");
+    assert!(checked >= sample(&first, "qovery_backup_check_timestamp_seconds").unwrap());
     assert!(
         sample(
             &text,
