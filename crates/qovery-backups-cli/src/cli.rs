@@ -85,6 +85,12 @@ pub enum Command {
     /// finished without error. Queued, ongoing, failed, canceled backups, backups without a
     /// status, and values this tool does not know are not successful.
     Check(CheckArgs),
+    /// Serve the freshness of backups as Prometheus metrics, checked every --interval.
+    ///
+    /// A round checks the same databases as `check`, in the background; a scrape of /metrics
+    /// reads the last completed round and never calls the API. /healthz answers 200 while the
+    /// process runs; /readyz 200 once a round has completed within the last two intervals.
+    Serve(ServeArgs),
     /// The databases of organizations, projects or environments (every organization the token
     /// can see when none is given), with their type, version and mode.
     Databases(DatabasesArgs),
@@ -309,6 +315,30 @@ pub struct CheckArgs {
     /// The oldest a successful backup may be, e.g. 26h, 7d.
     #[arg(long, value_parser = parse_positive_duration, value_name = "DURATION")]
     pub max_age: Duration,
+    /// Databases checked at once.
+    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Databases to check (every database the token can see when neither ids nor a scope are
+    /// given).
+    #[arg(value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Where to serve the metrics (port 0 picks a free one; the address bound is printed on
+    /// stdout's first line).
+    #[arg(long, default_value = "127.0.0.1:19100", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The oldest a successful backup may be, e.g. 26h, 7d.
+    #[arg(long, value_parser = parse_positive_duration, value_name = "DURATION")]
+    pub max_age: Duration,
+    /// Time between rounds of checks, each drawn within ±10% of it so that exporters started
+    /// together drift apart.
+    #[arg(long, value_parser = parse_positive_duration, default_value = "10m", value_name = "DURATION")]
+    pub interval: Duration,
     /// Databases checked at once.
     #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
     pub concurrency: usize,

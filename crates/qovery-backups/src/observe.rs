@@ -45,6 +45,18 @@ pub enum Event<'a> {
         /// 1 for the first attempt.
         attempt: u32,
     },
+    /// An attempt ended: answered with success, or failed (whether or not it will be retried).
+    /// Exactly one follows each [`AttemptStarted`](Event::AttemptStarted), so a metrics exporter
+    /// can count requests by how they ended.
+    AttemptFinished {
+        /// The call.
+        operation: &'a Operation,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// `Ok` when the API answered with success; the error otherwise (its
+        /// [`status`](Error::status) is the HTTP status when the API answered at all).
+        outcome: Result<(), &'a Error>,
+    },
     /// An attempt failed and will be tried again after `delay`.
     Retrying {
         /// The call.

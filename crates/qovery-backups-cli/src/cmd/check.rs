@@ -110,7 +110,7 @@ fn report(r: &DatabaseFreshness, now: DateTime<Utc>, max_age: Duration) -> Repor
 
 /// A label value escaped as the text exposition format requires: backslash, double quote and
 /// line feed.
-fn escape_label(value: &str) -> String {
+pub(crate) fn escape_label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 

@@ -24,6 +24,7 @@ mod manual;
 mod mock;
 mod prune;
 pub mod scope;
+mod serve;
 mod wait;
 
 /// Runs `command` to its end.
@@ -36,6 +37,7 @@ pub async fn run(global: &Global, command: Command, counters: Arc<Counters>) -> 
         Command::Wait(args) => wait::run(global, args).await,
         Command::Prune(args) => prune::run(global, args).await,
         Command::Check(args) => check::run(global, args).await,
+        Command::Serve(args) => serve::run(global, args).await,
         Command::Databases(args) => databases::run(global, args).await,
         Command::Completions(args) => describe::completions(args),
         Command::Man(args) => describe::man(args),

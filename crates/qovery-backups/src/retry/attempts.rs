@@ -78,6 +78,11 @@ where
                     .unwrap_or(Err(Error::Timeout { operation, after: settings.timeout, attempts: number }));
             let mut error = match outcome {
                 Ok(value) => {
+                    settings.observers.emit(&Event::AttemptFinished {
+                        operation: &operation,
+                        attempt: number,
+                        outcome: Ok(()),
+                    });
                     if let Some(budget) = &policy.budget {
                         budget.refund();
                     }
@@ -89,6 +94,11 @@ where
                 attempt_span.record("status", status.as_u16());
             }
             error.set_attempts(number);
+            settings.observers.emit(&Event::AttemptFinished {
+                operation: &operation,
+                attempt: number,
+                outcome: Err(&error),
+            });
             earlier_may_have_applied |= may_have_been_applied(&error);
 
             if !should_retry(&operation, &error, resend == Resend::AfterChecking) {
