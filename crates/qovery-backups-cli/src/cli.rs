@@ -379,6 +379,9 @@ pub struct MockArgs {
     /// MANAGED (its backups the cloud provider's: the backup endpoint answers 404).
     #[arg(long)]
     pub fleet: bool,
+    /// Answer at most N requests a second; past it, 429 with `Retry-After: 1`.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
 }
 
 /// The longest duration any flag takes. Dates are computed with durations (`now - max_age`,

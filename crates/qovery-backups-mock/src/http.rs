@@ -48,6 +48,10 @@ pub(crate) struct Shared {
     pub(crate) received: Mutex<u64>,
     pub(crate) lifecycle: Mutex<Lifecycle>,
     pub(crate) outcomes: Mutex<OutcomeState>,
+    /// [`MockConfig::rate_limit`](crate::MockConfig::rate_limit).
+    pub(crate) rate_limit: Option<u32>,
+    /// The current one-second window and the requests answered in it.
+    pub(crate) rate_window: Mutex<(Instant, u32)>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: every critical section leaves the data
@@ -333,6 +337,10 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
     let control = parts.extensions.remove::<Arc<ConnControl>>();
     let body = to_bytes(body, MAX_BODY).await;
     let (number, fault) = record(&shared, &parts, &body, at);
+    if over_rate_limit(&shared, at) {
+        let detail = "rate limit exceeded: too many requests this second".to_owned();
+        return finish(&shared, number, Some(429), too_many_requests("1".to_owned(), detail));
+    }
     wait_latency(&shared).await;
 
     let (status, response) = match plan(fault.as_ref()) {
@@ -355,6 +363,18 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         }
     };
     finish(&shared, number, status, response)
+}
+
+/// Whether this request is past [`MockConfig::rate_limit`](crate::MockConfig::rate_limit) in
+/// its one-second window (fixed windows, as many APIs count).
+fn over_rate_limit(shared: &Shared, at: Instant) -> bool {
+    let Some(limit) = shared.rate_limit else { return false };
+    let mut window = lock(&shared.rate_window);
+    if at.saturating_duration_since(window.0) >= Duration::from_secs(1) {
+        *window = (at, 0);
+    }
+    window.1 += 1;
+    window.1 > limit
 }
 
 /// How a fault acts on a request, decided from the fault alone.

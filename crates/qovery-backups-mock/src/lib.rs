@@ -272,6 +272,9 @@ pub struct MockConfig {
     /// organization, project and environment (all named `default`), which list the
     /// [`databases`](MockConfig::databases). Default: none.
     pub fleet: Fleet,
+    /// At most this many requests answered in each second; past it, `429` with `Retry-After:
+    /// 1`, as a rate-limited API answers. Default: no limit.
+    pub rate_limit: Option<u32>,
     /// Where to listen; port 0 picks a free one.
     pub addr: SocketAddr,
 }
@@ -291,6 +294,7 @@ impl fmt::Debug for MockConfig {
             .field("lifecycle", &self.lifecycle)
             .field("outcomes", &self.outcomes)
             .field("fleet", &self.fleet)
+            .field("rate_limit", &self.rate_limit)
             .field("addr", &self.addr)
             .finish()
     }
@@ -298,7 +302,7 @@ impl fmt::Debug for MockConfig {
 
 impl Default for MockConfig {
     /// Token `mock-token`, seed 0, 3 databases of 45 backups, 20 a page, no latency, no fault,
-    /// nightly history, instant lifecycle, every backup successful, `127.0.0.1:0`.
+    /// nightly history, instant lifecycle, every backup successful, no rate limit, `127.0.0.1:0`.
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_owned(),
@@ -312,6 +316,7 @@ impl Default for MockConfig {
             lifecycle: Lifecycle::default(),
             outcomes: Outcomes::new(),
             fleet: Fleet::default(),
+            rate_limit: None,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -493,6 +498,8 @@ impl MockServer {
             received: Mutex::new(0),
             lifecycle: Mutex::new(config.lifecycle),
             outcomes: Mutex::new(OutcomeState::new(config.outcomes)),
+            rate_limit: config.rate_limit,
+            rate_window: Mutex::new((tokio::time::Instant::now(), 0)),
         });
         let router = http::router(Arc::clone(&shared));
         let task = tokio::spawn(conn::accept_loop(listener, router));

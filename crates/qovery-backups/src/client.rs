@@ -83,6 +83,8 @@ struct ClientRef {
     base_url: String,
     redactor: Redactor,
     observers: Observers,
+    /// The pace every call of this client (and its clones) keeps when the API throttles.
+    limiter: retry::RateLimiter,
 }
 
 impl Client {
@@ -230,6 +232,7 @@ impl Client {
             policy: &self.inner.retry,
             timeout: self.inner.timeout,
             observers: &self.inner.observers,
+            limiter: &self.inner.limiter,
         }
     }
 
@@ -642,6 +645,7 @@ impl ClientBuilder {
                 base_url,
                 redactor: Redactor::new(token),
                 observers: Observers::new(self.observer),
+                limiter: retry::RateLimiter::default(),
             }),
         })
     }

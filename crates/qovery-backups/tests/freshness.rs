@@ -132,3 +132,37 @@ async fn overlapping_targets_resolve_each_database_once_ids_first() {
         server.organization_ids().iter().map(|o| server.organization_database_ids(*o).len()).sum();
     assert_eq!(ids.len(), everything);
 }
+
+/// A fleet check behind an API that answers at most 10 requests a second (429 and `Retry-After:
+/// 1` past it): the client's limiter slows every task down after the first 429s, so every
+/// database is checked within its retries, and few requests are refused.
+#[tokio::test(start_paused = true)]
+async fn a_rate_limited_api_slows_the_whole_client_down_and_every_database_is_checked() {
+    let fleet =
+        Fleet { organizations: 1, projects: 1, environments: 2, databases: 30, managed_every: 0, backups: 2 };
+    let server =
+        MockServer::start(MockConfig { databases: 0, fleet, rate_limit: Some(10), ..MockConfig::default() })
+            .await
+            .unwrap();
+    let client = client(&server, policy(3));
+    let targets = Targets::everything().resolve(&client).await.unwrap();
+    assert_eq!(targets.len(), 60);
+
+    let started = tokio::time::Instant::now();
+    let results: Vec<DatabaseFreshness> =
+        client.freshness(targets, DAY).concurrency(8).stream().collect().await;
+    let took = started.elapsed();
+    let errors: Vec<String> =
+        results.iter().filter_map(|r| r.error.as_ref().map(ToString::to_string)).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let statuses: Vec<Option<u16>> = server.requests().iter().map(|r| r.status).collect();
+    let refused = statuses.iter().filter(|s| **s == Some(429)).count();
+    let answered = statuses.iter().filter(|s| **s == Some(200)).count();
+    assert!(refused * 100 <= answered * 25, "{refused} refused for {answered} answered");
+    // 60 listings at 10 a second take at least 6 s; the limiter keeps close to that pace.
+    assert!(took <= Duration::from_secs(15), "{took:?}");
+    eprintln!(
+        "rate-limited fleet check: {answered} answered, {refused} refused (429), {took:?} on the paused clock"
+    );
+}

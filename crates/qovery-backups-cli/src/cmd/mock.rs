@@ -22,6 +22,7 @@ pub async fn run(args: MockArgs) -> Result<Outcome, Failure> {
         } else {
             qovery_backups_mock::Fleet::default()
         },
+        rate_limit: args.rate_limit,
         ..Default::default()
     };
     qovery_backups_mock::run_until_ctrl_c(config, |server| {

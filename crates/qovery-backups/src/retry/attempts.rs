@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use super::RetryPolicy;
 use super::classify::{may_have_been_applied, retry_cost, should_retry};
+use super::{RateLimiter, RetryPolicy};
 use crate::observe::{Event, Observers};
 use crate::{Error, Operation};
 
@@ -38,6 +38,8 @@ pub(crate) struct Settings<'a> {
     /// The bound on each attempt, answer included.
     pub(crate) timeout: Duration,
     pub(crate) observers: &'a Observers,
+    /// The client's pace, shared by all its calls.
+    pub(crate) limiter: &'a RateLimiter,
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or the policy says stop. Each attempt is
@@ -72,10 +74,18 @@ where
             let this = Attempt { number, earlier_may_have_applied };
             let attempt_span =
                 tracing::debug_span!("attempt", attempt = number, status = tracing::field::Empty);
+            // Waiting for the client's pace is not part of the attempt's own timeout.
+            settings.limiter.acquire().await;
             let outcome =
                 tokio::time::timeout(settings.timeout, attempt(this).instrument(attempt_span.clone()))
                     .await
                     .unwrap_or(Err(Error::Timeout { operation, after: settings.timeout, attempts: number }));
+            match &outcome {
+                Err(error) if error.status() == Some(reqwest::StatusCode::TOO_MANY_REQUESTS) => {
+                    settings.limiter.throttled(error.retry_after());
+                }
+                _ => settings.limiter.succeeded(),
+            }
             let mut error = match outcome {
                 Ok(value) => {
                     settings.observers.emit(&Event::AttemptFinished {

@@ -1,6 +1,7 @@
 //! Retries, in one place: what is worth retrying ([`classify`]), how long to wait
-//! ([`backoff`]), how much retrying a whole program may do ([`budget`]), and the plain attempt
-//! loop that asks them ([`attempts`]).
+//! ([`backoff`]), how much retrying a whole program may do ([`budget`]), how fast the whole
+//! client may send when the API throttles ([`rate`]), and the plain attempt loop that asks them
+//! ([`attempts`]).
 //!
 //! The loop hands every attempt what the earlier attempts may have done on the server, so that
 //! a create can look for the backup an earlier attempt may have made before sending again, and
@@ -10,6 +11,7 @@ mod attempts;
 mod backoff;
 mod budget;
 mod classify;
+mod rate;
 
 use std::fmt;
 use std::time::Duration;
@@ -19,6 +21,7 @@ use backoff::FullJitter;
 pub(crate) use backoff::parse_retry_after;
 pub use budget::RetryBudget;
 pub(crate) use classify::is_transient;
+pub(crate) use rate::RateLimiter;
 
 /// How many times to try, how long to wait in between, and when to give up.
 ///
