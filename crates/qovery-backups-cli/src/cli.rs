@@ -312,6 +312,10 @@ pub struct CheckArgs {
     /// directory, renamed over PATH once complete, so a reader never sees half a file.
     #[arg(long, value_name = "PATH")]
     pub output_file: Option<std::path::PathBuf>,
+    /// A label added to every Prometheus sample, e.g. `--metrics-label job=nightly`
+    /// (repeatable): two checks writing to one textfile directory must differ in one.
+    #[arg(long = "metrics-label", value_name = "NAME=VALUE", value_parser = metrics_label)]
+    pub metrics_labels: Vec<MetricsLabel>,
     /// The oldest a successful backup may be, e.g. 26h, 7d.
     #[arg(long, value_parser = parse_positive_duration, value_name = "DURATION")]
     pub max_age: Duration,
@@ -396,6 +400,33 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("is longer than 100 years, the longest any duration flag takes".to_owned());
     }
     Ok(duration)
+}
+
+/// A constant label for the Prometheus output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsLabel {
+    /// A Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not one `check` writes itself).
+    pub name: String,
+    /// Any text; escaped when written.
+    pub value: String,
+}
+
+/// `NAME=VALUE`, with a name Prometheus accepts and `check` does not already use.
+fn metrics_label(text: &str) -> Result<MetricsLabel, String> {
+    let (name, value) = text.split_once('=').ok_or("write NAME=VALUE, e.g. job=nightly")?;
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__");
+    if !valid {
+        return Err(format!(
+            "`{name}` is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, no leading __)"
+        ));
+    }
+    if ["organization", "project", "environment", "database", "database_id", "status"].contains(&name) {
+        return Err(format!("`{name}` is a label check writes itself"));
+    }
+    Ok(MetricsLabel { name: name.to_owned(), value: value.to_owned() })
 }
 
 /// A count of concurrent jobs: at least 1.

@@ -359,3 +359,30 @@ async fn check_latest_and_list_without_ids_walk_every_database_the_token_can_see
         assert_eq!(seen, ours, "{command}: every database with backups here");
     }
 }
+
+/// Two checks writing to one textfile directory: with `--metrics-label` their samples differ,
+/// the check's timestamp included, so node_exporter keeps both files whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_labels_go_on_every_sample_and_bad_names_are_usage_errors() {
+    let server = fleet(FaultPlan::new()).await;
+    let organization = server.organization_ids()[1].to_string();
+    let args = ["check", "--organization", &organization, "--max-age", "3650d", "--output", "prometheus"];
+    let labelled = run(
+        &server,
+        &[&args[..], &["--metrics-label", "job=nightly", "--metrics-label", "team=a\"b"]].concat(),
+    )
+    .await;
+    assert_ne!(labelled.status.code(), Some(2), "{}", stderr(&labelled));
+    let text = stdout(&labelled);
+    let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(!samples.is_empty());
+    for sample in &samples {
+        assert!(sample.contains("{job=\"nightly\",team=\"a\\\"b\""), "{sample}");
+    }
+    assert!(samples.iter().any(|s| s.starts_with("qovery_backup_check_timestamp_seconds{job=\"nightly\",team=\"a\\\"b\"} ")));
+
+    for bad in ["1job=x", "__name=x", "status=x", "nolabel"] {
+        let output = run(&server, &[&args[..], &["--metrics-label", bad]].concat()).await;
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", stderr(&output));
+    }
+}

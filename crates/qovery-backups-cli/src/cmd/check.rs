@@ -14,7 +14,7 @@ use qovery_backups::{DatabaseFreshness, FleetDatabase, FreshnessVerdict, printab
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{CheckArgs, Format, Global};
+use crate::cli::{CheckArgs, Format, Global, MetricsLabel};
 use crate::cmd::client;
 use crate::cmd::scope::{self, WhenNoneGiven};
 use crate::outcome::{Failure, Outcome};
@@ -46,7 +46,7 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
 
     let mut text = Vec::new();
     match args.output {
-        Format::Prometheus => prometheus(&mut text, &results, now)?,
+        Format::Prometheus => prometheus(&mut text, &results, now, &args.metrics_labels)?,
         format => {
             let mut out = Writer::new(&mut text, format, CHECKS);
             for result in &results {
@@ -116,12 +116,23 @@ pub(crate) fn escape_label(value: &str) -> String {
 
 /// The Prometheus text exposition format, for node_exporter's textfile collector: no
 /// per-sample timestamps (the collector refuses them).
-fn prometheus(out: &mut impl Write, results: &[DatabaseFreshness], now: DateTime<Utc>) -> io::Result<()> {
+///
+/// `constant` labels (`--metrics-label`) go first on every sample, the check's timestamp
+/// included: two checks writing to one textfile directory must differ in them, or
+/// node_exporter keeps one file's timestamp and drops the other's, saying so only in its log.
+fn prometheus(
+    out: &mut impl Write,
+    results: &[DatabaseFreshness],
+    now: DateTime<Utc>,
+    constant: &[MetricsLabel],
+) -> io::Result<()> {
+    let constant: String =
+        constant.iter().map(|l| format!("{}=\"{}\",", l.name, escape_label(&l.value))).collect();
     let labels = |r: &DatabaseFreshness| {
         let place = r.target.place.as_ref();
         let name = |f: fn(&FleetDatabase) -> &str| place.map_or(String::new(), |p| escape_label(f(p)));
         format!(
-            "organization=\"{}\",project=\"{}\",environment=\"{}\",database=\"{}\",database_id=\"{}\"",
+            "{constant}organization=\"{}\",project=\"{}\",environment=\"{}\",database=\"{}\",database_id=\"{}\"",
             name(|p| &p.organization.name),
             name(|p| &p.project.name),
             name(|p| &p.environment.name),
@@ -163,7 +174,12 @@ fn prometheus(out: &mut impl Write, results: &[DatabaseFreshness], now: DateTime
     }
     writeln!(out, "# HELP qovery_backup_check_timestamp_seconds When the check ran, in Unix seconds.")?;
     writeln!(out, "# TYPE qovery_backup_check_timestamp_seconds gauge")?;
-    writeln!(out, "qovery_backup_check_timestamp_seconds {}", now.timestamp())
+    match constant.strip_suffix(',') {
+        Some(constant) => {
+            writeln!(out, "qovery_backup_check_timestamp_seconds{{{constant}}} {}", now.timestamp())
+        }
+        None => writeln!(out, "qovery_backup_check_timestamp_seconds {}", now.timestamp()),
+    }
 }
 
 /// Writes `bytes` to a temporary file next to `path`, then renames it over `path`: a reader
