@@ -27,8 +27,15 @@ pub struct Run {
 /// pipe happened to split the output between reads.
 const BLOCK: usize = 1 << 20;
 
-/// Runs `command` with stdout to a pipe that this thread drains, stderr inherited.
+/// Runs `command` with stdout to a pipe that this thread drains, stderr inherited; anything
+/// but exit 0 is an error.
 pub fn run(command: &mut Command) -> io::Result<Run> {
+    run_accepting(command, &[0])
+}
+
+/// [`run`], for a program whose exit codes in `accepted` are results, not failures (`check`
+/// exits 3 when a database is stale).
+pub fn run_accepting(command: &mut Command, accepted: &[i32]) -> io::Result<Run> {
     let started = Instant::now();
     let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -53,7 +60,7 @@ pub fn run(command: &mut Command) -> io::Result<Run> {
     drop(stdout);
     let (status, usage) = wait4(child.id())?;
     let wall = started.elapsed().as_secs_f64();
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+    if !(libc::WIFEXITED(status) && accepted.contains(&libc::WEXITSTATUS(status))) {
         return Err(io::Error::other(format!("{command:?} failed (wait status {status:#x})")));
     }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
