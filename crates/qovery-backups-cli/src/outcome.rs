@@ -52,6 +52,11 @@ impl Phrased {
         Phrased { line: error.to_string(), causes, hint }
     }
 
+    /// The error's one line, without `error: ` (for a log that has its own prefix).
+    pub fn line(&self) -> &str {
+        &self.line
+    }
+
     fn write(&self, out: &mut impl io::Write, verbose: u8) {
         let _ = writeln!(out, "error: {}", self.line);
         if verbose > 0 {

@@ -30,7 +30,7 @@ use crate::cli::{Global, ServeArgs};
 use crate::cmd::check::escape_label;
 use crate::cmd::client_builder;
 use crate::cmd::scope::{self, WhenNoneGiven};
-use crate::outcome::{Failure, Outcome};
+use crate::outcome::{Failure, Outcome, Phrased};
 
 /// OpenMetrics, which is what prometheus-client writes (counters end in `_total`, `# EOF` last),
 /// for a scraper that asks for it (Prometheus does).
@@ -271,6 +271,7 @@ async fn round(
 fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Api(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        Failure::Reported(phrased) => phrased.iter().map(Phrased::line).collect::<Vec<_>>().join("; "),
         Failure::Usage(message) | Failure::Other(message) => message.clone(),
         Failure::Io(error) => error.to_string(),
     }
