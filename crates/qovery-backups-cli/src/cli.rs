@@ -196,7 +196,15 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    pub database_id: Uuid,
+    /// Databases to back up, each once (ids, or a scope: every database of an organization
+    /// before a migration, say).
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
+    pub database_ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Databases backed up at once.
+    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
+    pub concurrency: usize,
     #[arg(long)]
     pub name: String,
     #[arg(long)]

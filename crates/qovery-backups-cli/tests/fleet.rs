@@ -386,3 +386,74 @@ async fn metrics_labels_go_on_every_sample_and_bad_names_are_usage_errors() {
         assert_eq!(output.status.code(), Some(2), "{bad}: {}", stderr(&output));
     }
 }
+
+/// `create --organization`: one backup of each database of the organization (the MANAGED ones
+/// skipped), none twice although answers are lost, one line each and a summary.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_backs_up_every_database_of_a_scope_once_even_when_answers_are_lost() {
+    // Requests 20 and 23 lose their answers: creates, or the reads around them, as the
+    // concurrent tasks happen to order them; either way nothing may be created twice.
+    let server = fleet(
+        FaultPlan::new().at(20, qovery_backups_mock::Fault::Lost).at(23, qovery_backups_mock::Fault::Lost),
+    )
+    .await;
+    let organization = server.organization_ids()[1];
+    let managed: HashSet<Uuid> = server.managed_database_ids().into_iter().collect();
+    let ours: Vec<Uuid> = server
+        .organization_database_ids(organization)
+        .into_iter()
+        .filter(|id| !managed.contains(id))
+        .collect();
+    let before: Vec<usize> = ours.iter().map(|id| server.backup_count(*id).unwrap()).collect();
+
+    let output = run(
+        &server,
+        &[
+            "create",
+            "--organization",
+            &organization.to_string(),
+            "--name",
+            "pre-migration",
+            "--message",
+            "v2",
+            "--max-attempts",
+            "4",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for (id, count) in ours.iter().zip(before) {
+        assert_eq!(server.backup_count(*id), Some(count + 1), "exactly one new backup of {id}");
+        let newest = &server.backups(*id)[0];
+        assert_eq!((newest.name.as_str(), newest.message.as_str()), ("pre-migration", "v2"));
+        assert!(stdout(&output).contains(&format!("of database {id}: ")), "{}", stdout(&output));
+    }
+    assert!(
+        stderr(&output).contains(&format!("{n} of {n} backups created, 0 failed", n = ours.len())),
+        "{}",
+        stderr(&output)
+    );
+    for id in &managed {
+        assert!(!stdout(&output).contains(&id.to_string()), "a MANAGED database is not backed up here");
+    }
+
+    // With --wait, each is waited for; a failure anywhere exits 1.
+    let waited = run(
+        &server,
+        &[
+            "create",
+            "--organization",
+            &organization.to_string(),
+            "--name",
+            "n",
+            "--message",
+            "m",
+            "--wait",
+            "--poll-interval",
+            "10ms",
+        ],
+    )
+    .await;
+    assert_eq!(waited.status.code(), Some(0), "{}", stderr(&waited));
+    assert_eq!(stdout(&waited).matches(": SUCCESS").count(), ours.len(), "{}", stdout(&waited));
+}

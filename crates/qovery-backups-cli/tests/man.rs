@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "prune",
     "latest",
     "check",
+    "serve",
     "databases",
     "completions",
     "mock",
@@ -23,7 +24,7 @@ const COMMANDS: &[&str] = &[
 ];
 #[cfg(not(feature = "mock"))]
 const COMMANDS: &[&str] =
-    &["list", "create", "delete", "wait", "prune", "latest", "check", "databases", "completions"];
+    &["list", "create", "delete", "wait", "prune", "latest", "check", "serve", "databases", "completions"];
 
 fn write_pages() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

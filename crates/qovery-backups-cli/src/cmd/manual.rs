@@ -131,10 +131,10 @@ fn exit_status(roff: &mut Roff, command: Option<&str>) {
             ("2", USAGE_ERROR),
         ],
         Some("create") => &[
-            ("0", "The backup was created; with --wait, it finished with SUCCESS."),
+            ("0", "Every backup was created; with --wait, each finished with SUCCESS."),
             (
                 "1",
-                "The API refused or failed after retries; with --wait, the backup failed, was canceled, vanished, or the wait timed out (the backup is printed as last seen).",
+                "The API refused or failed after retries for a database (the others go on; a summary line counts them); with --wait, a backup failed, was canceled, vanished, or the wait timed out (each is printed as last seen).",
             ),
             ("2", USAGE_ERROR),
         ],
@@ -155,15 +155,22 @@ fn exit_status(roff: &mut Roff, command: Option<&str>) {
             ("0", "Every database was pruned as planned (with --dry-run: planned)."),
             (
                 "1",
-                "A listing or a delete failed; that database is left as it is (a failed listing deletes nothing there), and the others are pruned.",
+                "A listing or a delete failed, or a database was refused (a backup dated in the future, or a plan deleting more than --max-delete); that database is left as it is (nothing is deleted from a refused or failed listing), and the others are pruned.",
             ),
             ("2", "A usage or configuration error, or no keep rule (--keep-*) given."),
         ],
         Some("check") => &[
             ("0", "Every database has a successful backup no older than --max-age (or is UNMANAGED)."),
-            ("1", "A database could not be checked; this outranks 3."),
+            (
+                "1",
+                "A database could not be checked, or an id names no database (NOT_FOUND); this outranks 3.",
+            ),
             ("2", USAGE_ERROR),
             ("3", "A database is STALE, MISSING or SUSPECT."),
+        ],
+        Some("serve") => &[
+            ("0", "Stopped by SIGTERM or SIGINT, after the scrapes in flight."),
+            ("2", "A usage or configuration error, or an address that cannot be listened on."),
         ],
         Some("databases") => &[
             ("0", "The databases were written."),
@@ -253,6 +260,10 @@ fn examples(roff: &mut Roff, command: Option<&str>) {
                 "Back it up and wait at most an hour for the result (exit 1 if it fails):",
                 "qovery-backups create DB --name nightly --message cron --wait --wait-timeout 1h",
             ),
+            (
+                "Back up every database of an organization before a migration, and wait for each:",
+                "qovery-backups create --organization ORG --name pre-migration --message v2 --wait",
+            ),
         ],
         Some("delete") => &[("Delete one backup:", "qovery-backups delete DB BACKUP")],
         Some("wait") => &[(
@@ -268,6 +279,10 @@ fn examples(roff: &mut Roff, command: Option<&str>) {
                 "Keep the 10 newest successful backups, and delete failed ones:",
                 "qovery-backups prune DB --keep-last 10 --delete-failed",
             ),
+            (
+                "A nightly job that refuses a database whose plan deletes more than 20:",
+                "qovery-backups prune --organization ORG --keep-daily 7 --max-delete 20",
+            ),
         ],
         Some("check") => &[
             (
@@ -279,6 +294,10 @@ fn examples(roff: &mut Roff, command: Option<&str>) {
                 "qovery-backups check --organization ORG --max-age 26h --output prometheus --output-file /var/lib/node_exporter/qovery-backups.prom",
             ),
         ],
+        Some("serve") => &[(
+            "Export every database's freshness to Prometheus, checked every 10 minutes:",
+            "qovery-backups serve --max-age 26h --listen 0.0.0.0:19100",
+        )],
         Some("databases") => &[
             ("Every database the token can see:", "qovery-backups databases"),
             (
