@@ -31,8 +31,7 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
     let policy = wait::policy(&args.waiting);
     let mut results = futures::stream::iter(targets)
         .map(|target| {
-            let (client, name, message, policy) =
-                (client.clone(), name.clone(), message.clone(), policy.clone());
+            let (client, name, message, policy) = (client.clone(), name.clone(), message.clone(), policy);
             async move {
                 (target.id, create(&client, target.id, name, message, wait_for_it.then_some(policy)).await)
             }
