@@ -21,6 +21,20 @@ use qovery_backups_mock::{MockConfig, MockError, MockServer};
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use uuid::Uuid;
 
+/// The `qovery-backups` binary of the same build as the running one (`cargo run --release`
+/// puts both in `$CARGO_TARGET_DIR/release/`), for benchmarks that run the CLI as a whole
+/// process; an error that says how to build it when it is not there.
+pub fn cli_beside_this_binary() -> Result<std::path::PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let cli = exe.parent().ok_or("this binary has no directory")?.join("qovery-backups");
+    if cli.is_file() {
+        Ok(cli)
+    } else {
+        Err("no release build of the CLI beside this binary: run `cargo build --release -p qovery-backups-cli` first"
+            .to_owned())
+    }
+}
+
 /// A mock server on a thread and a single-threaded runtime of its own.
 ///
 /// Serving and listing on separate threads gives each side one of the two cores, and keeps the

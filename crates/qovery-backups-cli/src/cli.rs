@@ -302,6 +302,9 @@ pub struct LatestArgs {
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
+    /// Databases read at once.
+    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]

@@ -457,3 +457,32 @@ async fn create_backs_up_every_database_of_a_scope_once_even_when_answers_are_lo
     assert_eq!(waited.status.code(), Some(0), "{}", stderr(&waited));
     assert_eq!(stdout(&waited).matches(": SUCCESS").count(), ours.len(), "{}", stdout(&waited));
 }
+
+/// A program embedding the crate and the command line get the same verdicts from the same
+/// code: `check --output ndjson` and `Client::freshness` over one seeded fleet, at one instant's
+/// worth of distance (the mock's histories end on a fixed date, so a day's window is stale for
+/// all and a decade's fresh for all but the missing).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_and_the_sdk_give_every_database_the_same_verdict() {
+    use futures::StreamExt as _;
+    let server = fleet(FaultPlan::new()).await;
+    let client =
+        qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build().unwrap();
+    for max_age in ["1d", "3650d"] {
+        let output = run(&server, &["check", "--max-age", max_age, "--output", "ndjson"]).await;
+        assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+        let cli: Vec<(Uuid, String)> =
+            ndjson(&output).iter().map(|r| (id_of(r), r["verdict"].as_str().unwrap().to_owned())).collect();
+
+        let targets = qovery_backups::Targets::everything().resolve(&client).await.unwrap();
+        let age = humantime::parse_duration(max_age).unwrap();
+        let sdk: Vec<(Uuid, String)> = client
+            .freshness(targets, age)
+            .stream()
+            .map(|r| (r.target.id, r.verdict.as_str().to_owned()))
+            .collect()
+            .await;
+        assert_eq!(cli, sdk, "--max-age {max_age}");
+        assert!(cli.iter().any(|(_, v)| v == "unmanaged"), "the fleet has MANAGED databases");
+    }
+}

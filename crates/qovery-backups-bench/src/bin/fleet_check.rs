@@ -26,16 +26,13 @@ use qovery_backups_mock::{Fleet, MockConfig};
 
 fn main() -> ExitCode {
     let baseline = std::env::args().any(|a| a == "--baseline");
-    let Some(cli) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("qovery-backups")))
-    else {
-        return ExitCode::FAILURE;
+    let cli = match qovery_backups_bench::cli_beside_this_binary() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    if !cli.is_file() {
-        eprintln!(
-            "error: no release build of the CLI beside this binary: run `cargo build --release -p qovery-backups-cli` first"
-        );
-        return ExitCode::from(2);
-    }
     println!("fleet check, whole process: {}; {}", cli.display(), machine());
     let latency = Fleet {
         organizations: 1,

@@ -47,16 +47,13 @@ const ROUNDS_TIMEOUT: Duration = Duration::from_secs(300);
 const EXIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
-    let Some(cli) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("qovery-backups")))
-    else {
-        return ExitCode::FAILURE;
+    let cli = match qovery_backups_bench::cli_beside_this_binary() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    if !cli.is_file() {
-        eprintln!(
-            "error: no release build of the CLI beside this binary: run `cargo build --release -p qovery-backups-cli` first"
-        );
-        return ExitCode::from(2);
-    }
     println!("serve, whole process: {}; {}", cli.display(), machine());
     let mut failed = false;
     for (what, phase) in [("load", load as fn(&Path) -> Result<(), String>), ("memory", memory)] {

@@ -3,7 +3,6 @@
 use futures::StreamExt as _;
 
 use crate::cli::{Global, LatestArgs};
-use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, default_format};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{self, BackupWriter};
@@ -12,26 +11,18 @@ use crate::output::{self, BackupWriter};
 /// backups is a warning, not an error.
 pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let targets = crate::cmd::scope::targets(
-        &client,
-        &args.database_ids,
-        &args.scope,
-        WhenNoneGiven::Everything,
-        true,
-        global.quiet,
-    )
-    .await?;
-    args.database_ids = crate::cmd::scope::ids(&targets);
+    args.database_ids =
+        crate::cmd::scope::readable_ids(&client, &args.database_ids, &args.scope, global.quiet).await?;
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();
-    // In order of the arguments, a few at a time.
+    // In order of the arguments, --concurrency at a time.
     let mut newest = futures::stream::iter(args.database_ids.iter().copied())
         .map(|database_id| {
             let backups = client.backups(database_id);
             async move { (database_id, backups.latest().await) }
         })
-        .buffered(qovery_backups::DEFAULT_CONCURRENCY);
+        .buffered(args.concurrency);
     while let Some((database_id, result)) = newest.next().await {
         match result {
             Ok(Some(backup)) => writer.write(database_id, &backup)?,

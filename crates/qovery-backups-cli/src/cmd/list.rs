@@ -9,7 +9,6 @@ use qovery_backups::Backup;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, ListArgs};
-use crate::cmd::scope::WhenNoneGiven;
 use crate::cmd::{client, client_builder, default_format};
 use crate::observe::{Counters, Progress};
 use crate::outcome::{Failure, Outcome};
@@ -53,16 +52,9 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 /// received is written (and the JSON array closed) before any error is reported.
 pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
     if !args.scope.is_empty() || args.database_ids.is_empty() {
-        let targets = crate::cmd::scope::targets(
-            &client(global)?,
-            &args.database_ids,
-            &args.scope,
-            WhenNoneGiven::Everything,
-            true,
-            global.quiet,
-        )
-        .await?;
-        args.database_ids = crate::cmd::scope::ids(&targets);
+        args.database_ids =
+            crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
+                .await?;
     }
     if args.start_after.is_some() && args.database_ids.len() > 1 {
         return Err(Failure::Usage(

@@ -113,6 +113,18 @@ pub async fn targets(
     Ok(targets)
 }
 
+/// The databases a reading command (`list`, `latest`) works on, by id: those given, those the
+/// scopes reach, or every one the token can see; MANAGED ones left out with a note.
+pub async fn readable_ids(
+    client: &Client,
+    ids: &[Uuid],
+    scope: &ScopeArgs,
+    quiet: bool,
+) -> Result<Vec<Uuid>, Failure> {
+    let targets = targets(client, ids, scope, WhenNoneGiven::Everything, true, quiet).await?;
+    Ok(self::ids(&targets))
+}
+
 /// The ids of `targets`, in order.
 pub fn ids(targets: &[Target]) -> Vec<Uuid> {
     targets.iter().map(|t| t.id).collect()

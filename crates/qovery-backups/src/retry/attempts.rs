@@ -82,7 +82,10 @@ where
                     .unwrap_or(Err(Error::Timeout { operation, after: settings.timeout, attempts: number }));
             match &outcome {
                 Err(error) if error.status() == Some(reqwest::StatusCode::TOO_MANY_REQUESTS) => {
-                    settings.limiter.throttled(error.retry_after());
+                    // The same wait the retry below honours: `max_retry_after` bounds both.
+                    settings
+                        .limiter
+                        .throttled(error.retry_after().map(|asked| asked.min(policy.max_retry_after)));
                 }
                 _ => settings.limiter.succeeded(),
             }

@@ -116,8 +116,9 @@ impl State {
         let cut = (reached * DECREASE).max(MIN_RATE);
         tracing::info!(rate = cut, "the API is throttling: the client slows down");
         self.rate = Some(cut);
-        // The bucket starts empty when the hold ends: a hold must not save up a burst.
-        self.tokens = 0.0;
+        // One request may leave when the hold ends (the one retried after `Retry-After`, which
+        // already waited for it); the rest follow at the new pace: a hold saves up no burst.
+        self.tokens = 1.0;
         self.refilled = Some(self.held_until.map_or(now, |held| held.max(now)));
         self.last_cut = Some(now);
     }
