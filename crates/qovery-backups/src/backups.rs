@@ -1,13 +1,14 @@
 //! The operations on one database's backups.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 use qovery_backups_api::types::{Backup, BackupRequest};
 use uuid::Uuid;
 
 use crate::pagination::fetch;
 use crate::retry::{self, Resend};
-use crate::{Client, Error, ListRequest, Operation};
+use crate::{Client, Error, ListRequest, Operation, ScanEnd};
 
 /// The backups of one database: list, create, delete. Get one from [`Client::backups`].
 ///
@@ -90,7 +91,7 @@ impl Backups {
     /// # }
     /// ```
     pub async fn latest(&self) -> Result<Option<Backup>, Error> {
-        let page = fetch(&self.client, self.first_page(), None).await?;
+        let page = fetch(&self.client, self.first_page(), None, true).await?;
         Ok(page.results.into_iter().next())
     }
 
@@ -137,7 +138,7 @@ impl Backups {
         // What exists before the first attempt, so reconciliation can tell a backup made by
         // that attempt from an older one with the same name. Ids, not clocks: the server's
         // clock and ours need not agree.
-        let before: HashSet<Uuid> = fetch(&self.client, self.first_page(), None)
+        let before: HashSet<Uuid> = fetch(&self.client, self.first_page(), None, true)
             .await
             .map_err(|e| e.during(operation))?
             .results
@@ -162,34 +163,32 @@ impl Backups {
     }
 
     /// A backup that matches `request` and was not in `before`, looking newest first until the
-    /// listing reaches the backups that existed before. One attempt per page: the create's own
-    /// retry loop retries the whole check.
+    /// listing reaches the backups that existed before. Each page is asked once: the create's
+    /// own retry loop retries the whole check.
     async fn find_created(
         &self,
         request: &BackupRequest,
         before: &HashSet<Uuid>,
     ) -> Result<Option<Backup>, Error> {
-        let wire = self.client.wire();
-        let mut start = None;
-        loop {
-            let operation = Operation::List { database_id: self.database_id, after: start };
-            let page = wire.list_page(operation, start).await?;
-            let Some(last) = page.results.last().map(|b| b.id) else { return Ok(None) };
-            let mut reached_old = false;
-            for backup in page.results {
-                if before.contains(&backup.id) {
-                    reached_old = true;
-                    break;
+        let end = self
+            .list()
+            .once_per_page()
+            .scan(|page| {
+                for backup in page.backups {
+                    if before.contains(&backup.id) {
+                        return ControlFlow::Break(None);
+                    }
+                    if backup.name == request.name && backup.message == request.message {
+                        return ControlFlow::Break(Some(backup));
+                    }
                 }
-                if backup.name == request.name && backup.message == request.message {
-                    return Ok(Some(backup));
-                }
-            }
-            if reached_old || start == Some(last) {
-                return Ok(None);
-            }
-            start = Some(last);
-        }
+                ControlFlow::Continue(())
+            })
+            .await?;
+        Ok(match end {
+            ScanEnd::Found(backup) => Some(backup),
+            _ => None,
+        })
     }
 
     /// Deletes a backup. Retried safely: when an earlier attempt may have deleted it and a

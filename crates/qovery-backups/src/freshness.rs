@@ -3,14 +3,14 @@
 //! listing found.
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use futures::TryStreamExt as _;
 use qovery_backups_api::types::Backup;
 
 use crate::fleet::{DEFAULT_CONCURRENCY, in_order};
-use crate::{Client, Error, Target};
+use crate::{Client, Error, ScanEnd, Target};
 
 /// How far in the future a backup may be dated before its date is not believed: a server's
 /// clock and this machine's may disagree by this much. A backup dated later makes a check
@@ -379,34 +379,37 @@ struct Found {
 /// and is known to be the last (shorter than the page size) means the whole history was read;
 /// when the server's page size is not usable, one more page tells.
 async fn look(client: &Client, target: &Target, oldest_fresh: Option<DateTime<Utc>>) -> Result<Found, Error> {
-    let mut pages = client.backups(target.id).list().pages();
-    let mut found = Found { newest_success: None, end: LookEnd::WholeHistory, looked_at: 0 };
+    let mut looked_at = 0;
     let mut edge_reached = false;
-    while let Some(page) = pages.try_next().await? {
-        found.looked_at += page.backups.len();
-        let reaches_edge =
-            oldest_fresh.is_some_and(|oldest| page.backups.iter().any(|b| b.created_at < oldest));
-        let known_last = page.page_size.map(|size| page.backups.len() < size);
-        // The page is here already: its first success, even an old one, says how stale.
-        if let Some(success) = page.backups.into_iter().find(Backup::is_successful) {
-            found.newest_success = Some(success);
-            found.end = LookEnd::FoundSuccess;
-            return Ok(found);
-        }
-        if edge_reached {
-            found.end = LookEnd::WindowEdge;
-            return Ok(found);
-        }
-        match (reaches_edge, known_last) {
-            (true, Some(true)) => return Ok(found),
-            (true, Some(false)) => {
-                found.end = LookEnd::WindowEdge;
-                return Ok(found);
+    let end = client
+        .backups(target.id)
+        .list()
+        .scan(|page| {
+            looked_at += page.backups.len();
+            let reaches_edge =
+                oldest_fresh.is_some_and(|oldest| page.backups.iter().any(|b| b.created_at < oldest));
+            let known_last = page.page_size.map(|size| page.backups.len() < size);
+            // The page is here already: its first success, even an old one, says how stale.
+            if let Some(success) = page.backups.into_iter().find(Backup::is_successful) {
+                return ControlFlow::Break(Some(Some(success)));
             }
-            (true, None) => edge_reached = true,
-            (false, _) => {}
-        }
-    }
-    found.end = LookEnd::WholeHistory;
-    Ok(found)
+            match (edge_reached, reaches_edge, known_last) {
+                // A page past the edge without a success: history is left unread.
+                (true, _, _) | (false, true, Some(false)) => ControlFlow::Break(Some(None)),
+                // The edge, on the last page: the whole history was read.
+                (false, true, Some(true)) => ControlFlow::Break(None),
+                (false, true, None) => {
+                    edge_reached = true;
+                    ControlFlow::Continue(())
+                }
+                (false, false, _) => ControlFlow::Continue(()),
+            }
+        })
+        .await?;
+    let (newest_success, end) = match end {
+        ScanEnd::Found(Some(success)) => (Some(success), LookEnd::FoundSuccess),
+        ScanEnd::Found(None) => (None, LookEnd::WindowEdge),
+        _ => (None, LookEnd::WholeHistory),
+    };
+    Ok(Found { newest_success, end, looked_at })
 }

@@ -81,7 +81,7 @@ pub use freshness::{
 pub use list_many::{DatabaseBackup, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;
-pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages};
+pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages, ScanEnd};
 pub use printable::printable;
 pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.

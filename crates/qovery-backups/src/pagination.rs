@@ -16,13 +16,16 @@
 //!   deleted ones, so nothing is skipped and nothing comes twice.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
+use futures::TryStreamExt as _;
 use futures::future::Either;
 use futures::stream::{self, StreamExt as _};
 use qovery_backups_api::types::{Backup, BackupPaginatedResponseList};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
+use crate::RetryPolicy;
 use crate::observe::Event;
 use crate::retry::{self, Resend};
 use crate::{Client, Error, ListStream, Operation};
@@ -121,11 +124,21 @@ pub struct ListRequest {
     start_after: Option<Uuid>,
     max_items: Option<usize>,
     max_pages: Option<usize>,
+    /// Whether each page gets the client's retries (a caller with a retry loop of its own,
+    /// like a create's reconciliation, asks each page once).
+    retried: bool,
 }
 
 impl ListRequest {
     pub(crate) fn new(client: Client, database_id: Uuid) -> Self {
-        ListRequest { client, database_id, start_after: None, max_items: None, max_pages: None }
+        ListRequest {
+            client,
+            database_id,
+            start_after: None,
+            max_items: None,
+            max_pages: None,
+            retried: true,
+        }
     }
 
     /// Starts after this backup: the listing continues with the next older one. `None` starts
@@ -217,6 +230,52 @@ impl ListRequest {
         ListStream::new(stream::unfold(cursor, Cursor::next))
     }
 
+    /// Each page asked once, without the client's retries: for a caller whose own retry loop
+    /// retries the whole scan.
+    pub(crate) fn once_per_page(mut self) -> Self {
+        self.retried = false;
+        self
+    }
+
+    /// Reads the listing newest first, a page at a time, handing each page to `step`, until
+    /// `step` breaks or the listing ends: the one loop behind every "newest first until"
+    /// question (a wait looking for its backup, a freshness check looking for a success, a
+    /// create looking for what a lost answer made). `step` breaks with `Some(value)` when it
+    /// found what it looked for, with `None` when nothing further can matter.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use std::ops::ControlFlow;
+    /// use qovery_backups::ScanEnd;
+    ///
+    /// // The oldest backup of the database's first two pages, reading no further.
+    /// let database_id = server.database_ids()[0];
+    /// let mut pages_read = 0;
+    /// let end = client.backups(database_id).list().scan(|page| {
+    ///     pages_read += 1;
+    ///     if pages_read == 2 { ControlFlow::Break(page.backups.last().map(|b| b.id)) } else { ControlFlow::Continue(()) }
+    /// }).await?;
+    /// assert!(matches!(end, ScanEnd::Found(_)));
+    /// assert_eq!(server.requests().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn scan<T>(
+        self,
+        mut step: impl FnMut(BackupPage) -> ControlFlow<Option<T>>,
+    ) -> Result<ScanEnd<T>, Error> {
+        let mut pages = self.pages();
+        while let Some(page) = pages.try_next().await? {
+            if let ControlFlow::Break(found) = step(page) {
+                return Ok(found.map_or(ScanEnd::Stopped, ScanEnd::Found));
+            }
+        }
+        Ok(ScanEnd::Exhausted)
+    }
+
     /// The listing backup by backup, newest first.
     ///
     /// ```
@@ -249,6 +308,25 @@ impl ListRequest {
             Err(e) => Either::Right(stream::once(futures::future::ready(Err(e)))),
         }))
     }
+}
+
+/// How a [`ListRequest::scan`] ended.
+///
+/// ```
+/// use qovery_backups::ScanEnd;
+///
+/// let end: ScanEnd<u32> = ScanEnd::Exhausted;
+/// assert!(matches!(end, ScanEnd::Exhausted)); // the whole history was read
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ScanEnd<T> {
+    /// The step found what it looked for.
+    Found(T),
+    /// The step stopped: nothing older could matter.
+    Stopped,
+    /// The listing ended: every backup was read.
+    Exhausted,
 }
 
 /// The ids a listing has delivered: exactly up to [`EXACT_SEEN_LIMIT`], then the cursors only.
@@ -390,7 +468,8 @@ impl Cursor {
     /// the previous page (newest first), then from the previous page's own cursor, and takes
     /// the first answer that is not a 400.
     async fn fetch_next(&self) -> Result<(BackupPaginatedResponseList, bool), Error> {
-        let refused = match fetch(&self.list.client, self.operation(), self.next_start).await {
+        let retried = self.list.retried;
+        let refused = match fetch(&self.list.client, self.operation(), self.next_start, retried).await {
             Err(error) if self.next_start.is_some() && error.status() == Some(StatusCode::BAD_REQUEST) => {
                 error
             }
@@ -403,7 +482,7 @@ impl Cursor {
             // backups between it and the refused cursor are gone, so resuming there repeats
             // nothing.
             let operation = Operation::List { database_id: self.list.database_id, after: Some(anchor) };
-            match fetch(&self.list.client, operation, Some(anchor)).await {
+            match fetch(&self.list.client, operation, Some(anchor), retried).await {
                 Err(error) if error.status() == Some(StatusCode::BAD_REQUEST) => continue,
                 answered => return answered.map(|page| (page, true)),
             }
@@ -427,19 +506,21 @@ fn page_size(response: &BackupPaginatedResponseList) -> Option<usize> {
     (whole_and_positive && size <= u32::MAX as f64).then_some(size as usize)
 }
 
-/// One page, with retries. A 404 is explained by asking for the database itself (see
-/// [`explain_not_found`](crate::discovery::explain_not_found)).
+/// One page, with the client's retries unless `retried` is false. A 404 is explained by asking
+/// for the database itself (see [`explain_not_found`](crate::discovery::explain_not_found)).
 pub(crate) async fn fetch(
     client: &Client,
     operation: Operation,
     start_id: Option<Uuid>,
+    retried: bool,
 ) -> Result<BackupPaginatedResponseList, Error> {
     let wire = client.wire();
-    match retry::run(&client.retry_settings(), operation, Resend::AsIs, |_| {
-        wire.list_page(operation, start_id)
-    })
-    .await
-    {
+    let once = RetryPolicy::never();
+    let mut settings = client.retry_settings();
+    if !retried {
+        settings.policy = &once;
+    }
+    match retry::run(&settings, operation, Resend::AsIs, |_| wire.list_page(operation, start_id)).await {
         Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => {
             Err(crate::discovery::explain_not_found(client, error).await)
         }

@@ -8,17 +8,17 @@
 //! call and never mistaken for a failed backup.
 
 use std::future::{Future, IntoFuture};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt as _;
 use qovery_backups_api::types::{Backup, ServiceActionStatusEnum};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::observe::Event;
-use crate::{Backups, Error, Operation};
+use crate::{Backups, Error, Operation, ScanEnd};
 
 /// How long [`WaitPolicy::default`] waits in all: 30 minutes.
 ///
@@ -411,19 +411,25 @@ impl Watch<'_> {
         // An error while looking is reported as a listing from the newest backup: resuming the
         // interrupted listing would not help a wait, looking again would.
         let restart = Operation::List { database_id: self.database_id(), after: None };
-        let mut pages = self.backups.list().pages();
-        while let Some(page) = pages.try_next().await.map_err(|e| e.during(restart))? {
-            let past_it = match (created_at, page.backups.last()) {
-                (Some(created_at), Some(oldest)) => oldest.created_at < created_at,
-                _ => false,
-            };
-            if let Some(found) = page.backups.into_iter().find(|b| b.id == backup_id) {
-                return Ok(Some(found));
-            }
-            if past_it {
-                return Ok(None);
-            }
-        }
-        Ok(None)
+        let end = self
+            .backups
+            .list()
+            .scan(|page| {
+                let past_it = match (created_at, page.backups.last()) {
+                    (Some(created_at), Some(oldest)) => oldest.created_at < created_at,
+                    _ => false,
+                };
+                match page.backups.into_iter().find(|b| b.id == backup_id) {
+                    Some(found) => ControlFlow::Break(Some(found)),
+                    None if past_it => ControlFlow::Break(None),
+                    None => ControlFlow::Continue(()),
+                }
+            })
+            .await
+            .map_err(|e| e.during(restart))?;
+        Ok(match end {
+            ScanEnd::Found(backup) => Some(backup),
+            _ => None,
+        })
     }
 }
