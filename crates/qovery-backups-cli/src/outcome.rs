@@ -27,7 +27,6 @@ pub enum Failure {
     /// Writing the output failed.
     Io(io::Error),
     /// Anything else, already phrased for the user.
-    #[cfg_attr(not(feature = "mock"), allow(dead_code))]
     Other(String),
 }
 

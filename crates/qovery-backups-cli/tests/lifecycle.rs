@@ -38,9 +38,13 @@ fn requests(server: &MockServer, method: &str) -> usize {
 
 /// Waits (on the real clock) until the mock has answered `n` listings: the moment to act while
 /// the binary waits, whatever the machine's speed.
+/// Gives up after a minute, so that a binary that never lists fails the test instead of hanging
+/// it.
 async fn until_listed(server: &MockServer, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while server.requests().iter().filter(|r| r.method.as_str() == "GET" && r.status == Some(200)).count() < n
     {
+        assert!(tokio::time::Instant::now() < deadline, "the mock answered fewer than {n} listings in a minute");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

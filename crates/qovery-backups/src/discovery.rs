@@ -62,6 +62,7 @@ impl fmt::Display for Scope {
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Parent {
     /// Its id.
     pub id: Uuid,

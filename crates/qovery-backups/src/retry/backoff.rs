@@ -3,8 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-// A small, fast generator: jitter only spreads clients apart, it guards no secret. (SmallRng
-// would add ChaCha and zerocopy to every dependent's build.)
+// A small, fast generator: jitter only spreads clients apart, it guards no secret. SmallRng is
+// rand's xoshiro generator: unlike StdRng it brings no ChaCha or zerocopy into every
+// dependent's build.
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
