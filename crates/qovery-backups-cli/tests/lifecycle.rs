@@ -44,7 +44,10 @@ async fn until_listed(server: &MockServer, n: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while server.requests().iter().filter(|r| r.method.as_str() == "GET" && r.status == Some(200)).count() < n
     {
-        assert!(tokio::time::Instant::now() < deadline, "the mock answered fewer than {n} listings in a minute");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the mock answered fewer than {n} listings in a minute"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
