@@ -158,6 +158,7 @@ impl Targets {
                 targets.push(Target { id, place: None });
             }
         }
+        let given = targets.len();
         if self.scopes.is_empty() {
             return Ok(targets);
         }
@@ -165,14 +166,16 @@ impl Targets {
         let mut found = client.databases(self.scopes.iter().copied()).items();
         while let Some(item) = found.next().await {
             match item {
-                Ok(database) => match targets.iter_mut().find(|t| t.id == database.id()) {
-                    // Given by id and found by a scope: keep the id's position, learn its place.
-                    Some(given) => given.place = Some(database),
-                    None if seen.insert(database.id()) => {
-                        targets.push(Target { id: database.id(), place: Some(database) })
+                Ok(database) if seen.insert(database.id()) => {
+                    targets.push(Target { id: database.id(), place: Some(database) });
+                }
+                // Given by id and found by a scope: keep the id's position, learn its place.
+                // Only the ids given come before the discovered ones, so only they are searched.
+                Ok(database) => {
+                    if let Some(given) = targets[..given].iter_mut().find(|t| t.id == database.id()) {
+                        given.place = Some(database);
                     }
-                    None => {}
-                },
+                }
                 Err(error) => errors.push(error),
             }
         }

@@ -119,7 +119,7 @@ const DATABASES: Kind = Kind {
 /// Lists the databases; an empty scope is exit 2, a failed discovery call exit 1.
 pub async fn run(global: &Global, args: DatabasesArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let databases = discover(&client, &args.scope, true).await?;
+    let databases = discover(&client, &args.scope).await?;
     let mut out = Writer::new(output::stdout(), default_format(args.output), DATABASES);
     for db in &databases {
         out.write(&Row::from(db))?;

@@ -1,7 +1,6 @@
 //! `--organization`, `--project`, `--environment`: the databases a command works on, found
 //! through the discovery listings, next to (or instead of) database ids.
 
-use futures::StreamExt as _;
 use qovery_backups::{Client, FleetDatabase, Scope};
 use uuid::Uuid;
 
@@ -30,36 +29,13 @@ impl ScopeArgs {
 
 pub use qovery_backups::Target;
 
-/// Every database found in `scopes` (all of them when `scopes` is empty and `all_when_empty`),
-/// each once. A scope that holds no database is a usage error (exit 2): a cron job pointed at
-/// the wrong id should not pass silently.
-pub async fn discover(
-    client: &Client,
-    scope: &ScopeArgs,
-    all_when_empty: bool,
-) -> Result<Vec<FleetDatabase>, Failure> {
-    let scopes = if scope.is_empty() && all_when_empty { vec![Scope::All] } else { scope.scopes() };
-    let mut found = client.databases(scopes).items();
-    let mut databases = Vec::new();
-    let mut errors = Vec::new();
-    while let Some(item) = found.next().await {
-        match item {
-            Ok(database) => databases.push(database),
-            Err(error) => errors.push(error),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Failure::Api(errors));
-    }
-    if databases.is_empty() {
-        let what = if scope.is_empty() {
-            "every organization the token can see".to_owned()
-        } else {
-            scope.describe()
-        };
-        return Err(Failure::Usage(format!("no database found in {what}")));
-    }
-    Ok(databases)
+/// Every database found in `scope` (every one the token can see when it is empty), each once,
+/// with where it lives: [`targets`] without ids, and with MANAGED databases kept.
+pub async fn discover(client: &Client, scope: &ScopeArgs) -> Result<Vec<FleetDatabase>, Failure> {
+    // Nothing is skipped, so there is no note to keep quiet.
+    let found = targets(client, &[], scope, WhenNoneGiven::Everything, false, true).await?;
+    // Found by a scope, so each knows its place.
+    Ok(found.into_iter().filter_map(|target| target.place).collect())
 }
 
 /// Which databases a command takes when given neither ids nor a scope.
