@@ -52,6 +52,7 @@ mod discovery;
 mod error;
 mod fleet;
 mod freshness;
+mod in_order;
 mod json_path;
 mod list_many;
 mod observe;

@@ -38,7 +38,7 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     let now = Utc::now();
     let results: Vec<DatabaseFreshness> = client
         .freshness(targets, args.max_age)
-        .concurrency(args.concurrency)
+        .concurrency(args.concurrency.get)
         .now(now)
         .stream()
         .collect()

@@ -36,7 +36,7 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
                 (target.id, create(&client, target.id, name, message, wait_for_it.then_some(policy)).await)
             }
         })
-        .buffered(args.concurrency);
+        .buffered(args.concurrency.get);
 
     let mut errors = Vec::new();
     let mut out = io::stdout().lock();

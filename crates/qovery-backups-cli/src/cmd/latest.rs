@@ -22,7 +22,7 @@ pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failu
             let backups = client.backups(database_id);
             async move { (database_id, backups.latest().await) }
         })
-        .buffered(args.concurrency);
+        .buffered(args.concurrency.get);
     while let Some((database_id, result)) = newest.next().await {
         match result {
             Ok(Some(backup)) => writer.write(database_id, &backup)?,

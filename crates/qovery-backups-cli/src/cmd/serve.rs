@@ -260,7 +260,7 @@ async fn round(
             .await?;
     Ok(client
         .freshness(targets, args.max_age)
-        .concurrency(args.concurrency)
+        .concurrency(args.concurrency.get)
         .now(Utc::now())
         .stream()
         .collect()
