@@ -75,7 +75,7 @@ pub use client::{
 };
 pub use discovery::{Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, ConfigProblem, Error, TransportKind};
-pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets};
+pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets, in_order};
 pub use freshness::{
     CLOCK_SKEW_ALLOWANCE, DatabaseFreshness, FreshnessCheck, FreshnessVerdict, LookEnd, judge,
 };

@@ -44,13 +44,14 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 
 /// Writes every backup as it arrives. Errors of one database do not stop the others; what was
 /// received is written (and the JSON array closed) before any error is reported.
-pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
-    if !args.scope.is_empty() || args.database_ids.is_empty() {
-        args.database_ids =
-            crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
-                .await?;
-    }
-    if args.start_after.is_some() && args.database_ids.len() > 1 {
+pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
+    let database_ids = if !args.scope.is_empty() || args.database_ids.is_empty() {
+        crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
+            .await?
+    } else {
+        args.database_ids
+    };
+    if args.start_after.is_some() && database_ids.len() > 1 {
         return Err(Failure::Usage(
             "--start-after continues one database's listing: give exactly one DATABASE_ID".into(),
         ));
@@ -62,7 +63,7 @@ pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -
     let mut errors = Vec::new();
 
     let (start_after, limit) = (args.start_after, args.limit);
-    let listings = args.database_ids.into_iter().map(|database_id| {
+    let listings = database_ids.into_iter().map(|database_id| {
         let list = client.backups(database_id).list().start_after(start_after);
         match limit {
             Some(limit) => list.max_items(limit),
