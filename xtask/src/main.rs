@@ -18,8 +18,9 @@
 //!                                     qovery-backups-COMMAND.1 per command, into DIR
 //!                                     (default $CARGO_TARGET_DIR/man)
 //! cargo xtask doc-examples [--root DIR]
-//!                                     fail naming every public item of the published
-//!                                     libraries whose documentation has no example
+//!                                     fail naming every type, constructor and fallible
+//!                                     call of the published libraries without an example,
+//!                                     and every example that shows no use
 //! cargo xtask deploy-check [--root DIR]
 //!                                     fail naming every disagreement between the files of
 //!                                     deploy/: the PrometheusRule against alerts.yml, the
@@ -80,13 +81,19 @@ fn doc_examples(args: &[String]) -> Result<(), String> {
     };
     let missing = doc_examples::check(&root)?;
     if missing.is_empty() {
-        println!("every public item of {} has an example", doc_examples::SOURCES.join(", "));
+        println!(
+            "every type, constructor and fallible call of {} has an example, and every example shows a use",
+            doc_examples::SOURCES.join(", ")
+        );
         return Ok(());
     }
     for item in &missing {
-        eprintln!("{}: {} has no example in its documentation", item.file.display(), item.item);
+        eprintln!("{}: {} {}", item.file.display(), item.item, item.problem.describe());
     }
-    Err(format!("{} public items have no example; add a ``` block to each doc comment", missing.len()))
+    Err(format!(
+        "{} public items break the rule; give each an example that asserts, prints or returns through `?`",
+        missing.len()
+    ))
 }
 
 fn deploy_check(args: &[String]) -> Result<(), String> {

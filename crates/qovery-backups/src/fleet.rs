@@ -17,10 +17,6 @@ use crate::{Client, Error, FleetDatabase, Scope};
 /// Fleet jobs run this many databases at once unless told otherwise: enough to hide a real
 /// API's 100–200 ms latency, few enough to stay polite to a rate-limited API (and the client's
 /// own limiter slows everything down when the API answers 429).
-///
-/// ```
-/// assert_eq!(qovery_backups::DEFAULT_CONCURRENCY, 8);
-/// ```
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// The databases a fleet job is about: explicit ids, scopes, or everything the token can see.

@@ -75,10 +75,6 @@ pub struct ListMany {
 impl ListMany {
     /// How many backups a database waiting for its turn holds at most: a few pages of
     /// Qovery's, enough for most databases to be listed entirely ahead of their turn.
-    ///
-    /// ```
-    /// assert!(qovery_backups::ListMany::LOOKAHEAD >= 100);
-    /// ```
     pub const LOOKAHEAD: usize = 256;
 
     pub(crate) fn new(client: &Client, database_ids: impl IntoIterator<Item = Uuid>) -> Self {

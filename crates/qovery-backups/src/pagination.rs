@@ -150,12 +150,20 @@ impl ListRequest {
     /// at the newest backup. This is how an interrupted listing resumes: pass it what
     /// [`Error::resume_after`] returned.
     ///
-    /// ```no_run
-    /// # fn run(client: qovery_backups::Client, database_id: uuid::Uuid, error: qovery_backups::Error) {
-    /// if let Some(resume) = error.resume_after() {
-    ///     let rest = client.backups(database_id).list().start_after(resume).items();
-    /// #   drop(rest);
-    /// }
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// let database_id = server.database_ids()[0];
+    /// let first: Vec<_> = client.backups(database_id).list().max_items(2).items().try_collect().await?;
+    /// // Go on where the first part stopped (as after an error, from `error.resume_after()`).
+    /// let rest: Vec<_> = client.backups(database_id).list().start_after(first[1].id).items().try_collect().await?;
+    /// assert_eq!(first.len() + rest.len(), server.backups(database_id).len());
+    /// assert_eq!(rest[0].id, server.backups(database_id)[2].id);
+    /// # Ok(())
     /// # }
     /// ```
     pub fn start_after(mut self, backup_id: impl Into<Option<Uuid>>) -> Self {
