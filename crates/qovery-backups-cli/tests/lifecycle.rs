@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{authorized as command, ndjson, run, run_with_env, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
-use qovery_backups::{Backup, RetentionPolicy};
+use qovery_backups::{Backup, KeepRule, Plan, RetentionPolicy, Utc, decide};
 use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
 use uuid::Uuid;
 
@@ -274,9 +274,9 @@ async fn a_zero_wait_timeout_is_a_usage_error() {
 // ---------------------------------------------------------------------------------------------
 // prune
 
-fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan {
+fn expected_plan(server: &MockServer, database_id: Uuid) -> Plan {
     let policy = RetentionPolicy::builder().keep_daily(7).keep_weekly(2).build().unwrap();
-    qovery_backups::plan(&policy, &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
+    decide(&policy, &server.backups(database_id), Utc::now()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -389,6 +389,40 @@ async fn a_listing_failing_half_way_deletes_nothing_there_and_the_other_database
         ndjson(&output).iter().all(|l| l["database_id"] == fine.to_string()),
         "no plan printed for {broken}"
     );
+}
+
+/// Each `--keep-*` flag sets the rule it names: alone, it gives that rule's plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_keep_flag_sets_the_rule_it_names() {
+    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let database_id = server.add_database_with(nightly()).unwrap();
+    let id = database_id.to_string();
+    for rule in KeepRule::COUNTED {
+        let flag = format!("--{rule}");
+        let output = run(&server, &["prune", &id, &flag, "2", "--dry-run", "--output", "ndjson"]).await;
+        assert_eq!(output.status.code(), Some(0), "{flag}: {}", stderr(&output));
+
+        let policy = RetentionPolicy::builder().keep(rule, 2).build().unwrap();
+        let expected = decide(&policy, &server.backups(database_id), Utc::now()).unwrap();
+        let printed: Vec<(String, Vec<String>)> = ndjson(&output)
+            .iter()
+            .map(|l| {
+                (l["id"].as_str().unwrap().to_owned(), serde_json::from_value(l["reasons"].clone()).unwrap())
+            })
+            .collect();
+        let planned: Vec<(String, Vec<String>)> = expected
+            .decisions()
+            .iter()
+            .map(|d| {
+                let reasons = match &d.verdict {
+                    qovery_backups::Verdict::Delete(why) => vec![why.to_string()],
+                    _ => d.reasons().iter().map(ToString::to_string).collect(),
+                };
+                (d.backup.id.to_string(), reasons)
+            })
+            .collect();
+        assert_eq!(printed, planned, "{flag}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

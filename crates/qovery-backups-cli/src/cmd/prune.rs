@@ -42,11 +42,11 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
         // Plan first and print the plan before anything is deleted, so that what is about to
         // go is on record even if the process is stopped part-way. A listing that fails, even
         // part-way, deletes nothing.
-        let mut prune = backups.prune(&policy);
+        let mut prune = backups.prune(&policy).dry_run(args.dry_run);
         if let Some(max) = args.max_delete {
             prune = prune.max_delete(max);
         }
-        let planned = match prune.plan().await {
+        let planned = match prune.prepare().await {
             Ok(planned) => planned,
             Err(error) => {
                 plan_out.flush()?;
@@ -57,7 +57,7 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
         };
         plan_out.write_plan(database_id, planned.plan())?;
         plan_out.flush()?;
-        let report = if args.dry_run { planned.into_dry_run_report() } else { planned.apply().await };
+        let report = planned.apply().await;
         if !report.is_complete() {
             failed_databases += 1;
         }
@@ -77,23 +77,8 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
 /// The policy the flags describe; no keep rule, or a count of 0, is a usage error.
 fn policy(args: &PruneArgs) -> Result<RetentionPolicy, Failure> {
     let mut builder = RetentionPolicy::builder().delete_failed(args.delete_failed);
-    if let Some(n) = args.keep_last {
-        builder = builder.keep_last(n);
-    }
-    if let Some(n) = args.keep_hourly {
-        builder = builder.keep_hourly(n);
-    }
-    if let Some(n) = args.keep_daily {
-        builder = builder.keep_daily(n);
-    }
-    if let Some(n) = args.keep_weekly {
-        builder = builder.keep_weekly(n);
-    }
-    if let Some(n) = args.keep_monthly {
-        builder = builder.keep_monthly(n);
-    }
-    if let Some(n) = args.keep_yearly {
-        builder = builder.keep_yearly(n);
+    for &(rule, count) in &args.keep.0 {
+        builder = builder.keep(rule, count);
     }
     if let Some(within) = args.keep_within {
         builder = builder.keep_within(within);
