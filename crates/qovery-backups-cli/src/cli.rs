@@ -268,6 +268,10 @@ pub struct PruneArgs {
     /// on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson]))]
     pub output: Option<Format>,
+    /// Databases listed and planned at once (their plans are printed, and their deletes run, one
+    /// database at a time in the order given).
+    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
+    pub concurrency: usize,
 }
 
 /// `--keep-last N`, `--keep-hourly N` … `--keep-yearly N`: one flag per counting rule of the SDK

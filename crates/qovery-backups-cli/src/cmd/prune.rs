@@ -4,12 +4,13 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
 use qovery_backups::{Decision, Error, Plan, PruneReport, RetentionPolicy, Verdict};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, PruneArgs};
-use crate::cmd::scope::WhenNoneGiven;
+use crate::cmd::scope::{self, WhenNoneGiven};
 use crate::cmd::{client, printable};
 use crate::outcome::{Failure, Outcome, Phrased};
 use crate::output::{self, Kind, Record, Writer};
@@ -17,19 +18,17 @@ use crate::table::{self, Column};
 
 /// Prunes each database on its own: a failed listing leaves that database untouched and the
 /// others go on. Exit 1 when any listing or delete failed.
-pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failure> {
+///
+/// Databases are listed and planned `--concurrency` at a time, and taken in the order given:
+/// each one's plan is printed, then its deletes run, before the next one's plan is printed, so
+/// the output (and what is on record when the process is stopped) is the same whatever the
+/// concurrency and whichever listing the API answers first.
+pub async fn run(global: &Global, args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
-    let targets = crate::cmd::scope::targets(
-        &client,
-        &args.database_ids,
-        &args.scope,
-        WhenNoneGiven::Nothing,
-        true,
-        global.quiet,
-    )
-    .await?;
-    args.database_ids = crate::cmd::scope::ids(&targets);
+    let targets =
+        scope::targets(&client, &args.database_ids, &args.scope, WhenNoneGiven::Nothing, true, global.quiet)
+            .await?;
     let format = crate::cmd::default_format(args.output);
     let mut plan_out = PlanWriter::new(output::stdout(), format);
     let mut failed_databases = 0;
@@ -37,16 +36,28 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
     // causes under -v), like every other command's.
     let mut errors = Vec::new();
 
-    for &database_id in &args.database_ids {
-        let backups = client.backups(database_id);
-        // Plan first and print the plan before anything is deleted, so that what is about to
-        // go is on record even if the process is stopped part-way. A listing that fails, even
-        // part-way, deletes nothing.
-        let mut prune = backups.prune(&policy).dry_run(args.dry_run);
-        if let Some(max) = args.max_delete {
-            prune = prune.max_delete(max);
-        }
-        let planned = match prune.prepare().await {
+    let mut prepared = futures::stream::iter(scope::ids(&targets))
+        .map(|database_id| {
+            let mut prune = client.backups(database_id).prune(&policy).dry_run(args.dry_run);
+            if let Some(max) = args.max_delete {
+                prune = prune.max_delete(max);
+            }
+            // A task of its own, so that the listings ahead go on while this loop awaits an
+            // earlier database's deletes (a buffered future advances only when polled). It
+            // lists and plans, never deletes: one left behind by an early return is harmless.
+            let task = tokio::spawn(prune.prepare());
+            async move {
+                match task.await {
+                    Ok(prepared) => (database_id, prepared),
+                    Err(join) => std::panic::resume_unwind(join.into_panic()),
+                }
+            }
+        })
+        .buffered(args.concurrency);
+
+    while let Some((database_id, prepared)) = prepared.next().await {
+        // A listing that fails, even part-way, deletes nothing; a refused plan neither.
+        let planned = match prepared {
             Ok(planned) => planned,
             Err(error) => {
                 plan_out.flush()?;
@@ -55,6 +66,8 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
                 continue;
             }
         };
+        // The plan on record before anything of it is deleted, even if the process is stopped
+        // part-way.
         plan_out.write_plan(database_id, planned.plan())?;
         plan_out.flush()?;
         let report = planned.apply().await;
