@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use qovery_backups::KeepRule;
 use uuid::Uuid;
 
 /// List, create, delete and check Qovery database backups.
@@ -253,28 +254,12 @@ pub struct PruneArgs {
     pub database_ids: Vec<Uuid>,
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Keep the N newest successful backups.
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<usize>,
+    #[command(flatten)]
+    pub keep: KeepCounts,
     /// Keep every successful backup less than DURATION older than the newest successful one
     /// (not than now), e.g. 7d.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub keep_within: Option<Duration>,
-    /// Keep the newest successful backup of each of the last N UTC hours that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_hourly: Option<usize>,
-    /// Keep the newest successful backup of each of the last N UTC days that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_daily: Option<usize>,
-    /// Keep the newest successful backup of each of the last N ISO weeks that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_weekly: Option<usize>,
-    /// Keep the newest successful backup of each of the last N UTC months that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_monthly: Option<usize>,
-    /// Keep the newest successful backup of each of the last N UTC years that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_yearly: Option<usize>,
     /// Delete failed and canceled backups too (kept otherwise).
     #[arg(long)]
     pub delete_failed: bool,
@@ -289,6 +274,66 @@ pub struct PruneArgs {
     /// on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson]))]
     pub output: Option<Format>,
+    /// Databases are listed and planned `--concurrency` at once; their plans are printed, and
+    /// their deletes run, one database at a time in the order given.
+    #[command(flatten)]
+    pub concurrency: Concurrency,
+}
+
+/// `--keep-last N`, `--keep-hourly N` … `--keep-yearly N`: one flag per counting rule of the SDK
+/// ([`KeepRule::COUNTED`]), named as the rule displays, so a rule added there is a flag here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeepCounts(pub Vec<(KeepRule, usize)>);
+
+/// The help of a rule's flag (no final period, as clap shows the derived ones).
+fn keep_help(rule: KeepRule) -> String {
+    let periods = match rule {
+        KeepRule::Last => return "Keep the N newest successful backups".to_owned(),
+        KeepRule::Hourly => "UTC hours",
+        KeepRule::Daily => "UTC days",
+        KeepRule::Weekly => "ISO weeks",
+        KeepRule::Monthly => "UTC months",
+        KeepRule::Yearly => "UTC years",
+        _ => return "Keep N backups by this rule".to_owned(),
+    };
+    format!("Keep the newest successful backup of each of the last N {periods} that have one")
+}
+
+impl Args for KeepCounts {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        KeepRule::COUNTED.into_iter().fold(command, |command, rule| {
+            command.arg(
+                clap::Arg::new(rule.as_str())
+                    .long(rule.as_str())
+                    .value_name("N")
+                    .value_parser(clap::value_parser!(usize))
+                    .help(keep_help(rule)),
+            )
+        })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+impl clap::FromArgMatches for KeepCounts {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let given = KeepRule::COUNTED
+            .into_iter()
+            .filter_map(|rule| matches.get_one::<usize>(rule.as_str()).map(|&count| (rule, count)))
+            .collect();
+        Ok(KeepCounts(given))
+    }
+
+    /// Sets the rules `matches` gives, keeps the others.
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for (rule, count) in Self::from_arg_matches(matches)?.0 {
+            self.0.retain(|&(kept, _)| kept != rule);
+            self.0.push((rule, count));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]

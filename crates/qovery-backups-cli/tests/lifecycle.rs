@@ -8,11 +8,12 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{authorized as command, ndjson, run, run_with_env, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
-use qovery_backups::{Backup, RetentionPolicy};
+use qovery_backups::{Backup, KeepRule, Plan, RetentionPolicy, Utc, decide};
 use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
 use uuid::Uuid;
 
@@ -274,9 +275,9 @@ async fn a_zero_wait_timeout_is_a_usage_error() {
 // ---------------------------------------------------------------------------------------------
 // prune
 
-fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan {
+fn expected_plan(server: &MockServer, database_id: Uuid) -> Plan {
     let policy = RetentionPolicy::builder().keep_daily(7).keep_weekly(2).build().unwrap();
-    qovery_backups::plan(&policy, &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
+    decide(&policy, &server.backups(database_id), Utc::now()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -357,7 +358,8 @@ async fn prune_deletes_exactly_the_plan_through_lost_answers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listing_failing_half_way_deletes_nothing_there_and_the_other_databases_go_on() {
-    // Request 2 is the first database's second page: refused (403 is not retried).
+    // Request 2 is the first database's second page (one database at a time: with more, the
+    // second database's first page could come before it): refused (403 is not retried).
     let server = mock(Lifecycle::default(), FaultPlan::none().at(2, Fault::Status(403))).await;
     let broken = server.add_database_with(nightly()).unwrap();
     let fine = server.add_database_with(nightly()).unwrap();
@@ -375,6 +377,8 @@ async fn a_listing_failing_half_way_deletes_nothing_there_and_the_other_database
             "2",
             "--output",
             "ndjson",
+            "--concurrency",
+            "1",
         ],
     )
     .await;
@@ -389,6 +393,126 @@ async fn a_listing_failing_half_way_deletes_nothing_there_and_the_other_database
         ndjson(&output).iter().all(|l| l["database_id"] == fine.to_string()),
         "no plan printed for {broken}"
     );
+}
+
+/// The databases a request was about, in the order the mock received them, each run of
+/// requests about one database counted once.
+fn databases_in_request_order(server: &MockServer) -> Vec<Uuid> {
+    let mut order: Vec<Uuid> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.path.strip_prefix("/database/")?.split('/').next()?.parse().ok())
+        .collect();
+    order.dedup();
+    order
+}
+
+/// Several databases pruned four at a time print, byte for byte, what one at a time prints (the
+/// plans in the order given, each with its summary, the errors of an unknown id and of a plan
+/// over --max-delete), and delete exactly what each plan says; the listings did overlap.
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_with_concurrency_prints_what_one_at_a_time_prints_and_deletes_exactly_the_plans() {
+    // Same seed, same data: one server per run. The first database has seven pages, so the
+    // others' listings end before its own when they run together.
+    let config = || MockConfig {
+        databases: 5,
+        backups_per_database: vec![130, 45, 3, 60, 20],
+        latency: Duration::from_millis(5),
+        ..MockConfig::default()
+    };
+    let one_at_a_time = MockServer::start(config()).await.unwrap();
+    let four_at_a_time = MockServer::start(config()).await.unwrap();
+    let ids = one_at_a_time.database_ids();
+    assert_eq!(four_at_a_time.database_ids(), ids);
+    let before: Vec<Vec<Uuid>> = ids.iter().map(|&id| one_at_a_time.backup_ids(id)).collect();
+    let policy = RetentionPolicy::builder().keep_daily(7).keep_weekly(4).build().unwrap();
+    let plans: Vec<Plan> =
+        ids.iter().map(|&id| decide(&policy, &one_at_a_time.backups(id), Utc::now()).unwrap()).collect();
+    // --max-delete refuses the first database's plan, and only it.
+    let max_delete = plans[1..].iter().map(Plan::delete_count).max().unwrap();
+    assert!(plans[0].delete_count() > max_delete && max_delete > 0);
+    let unknown = Uuid::from_u128(0xdead);
+
+    let given: Vec<Uuid> = [&ids[..2], &[unknown], &ids[2..]].concat();
+    let given_text: Vec<String> = given.iter().map(Uuid::to_string).collect();
+    let max = max_delete.to_string();
+    let prune = |concurrency: &'static str| {
+        let mut args: Vec<&str> = vec!["prune"];
+        args.extend(given_text.iter().map(String::as_str));
+        args.extend(["--keep-daily", "7", "--keep-weekly", "4", "--max-delete", &max]);
+        args.extend(["--output", "ndjson", "--concurrency", concurrency]);
+        args
+    };
+    let sequential = run(&one_at_a_time, &prune("1")).await;
+    let concurrent = run(&four_at_a_time, &prune("4")).await;
+
+    assert_eq!(sequential.status.code(), Some(1), "{}", stderr(&sequential));
+    assert_eq!(concurrent.status.code(), Some(1), "{}", stderr(&concurrent));
+    assert_eq!(stdout(&concurrent), stdout(&sequential));
+    assert_eq!(stderr(&concurrent), stderr(&sequential));
+    assert_eq!((&concurrent.stdout, &concurrent.stderr), (&sequential.stdout, &sequential.stderr));
+
+    // What that output is: the plans of the databases not refused, in the order given, then
+    // an error for the refused plan and one for the unknown id, in that order.
+    let printed: Vec<Uuid> =
+        ndjson(&concurrent).iter().map(|l| l["database_id"].as_str().unwrap().parse().unwrap()).collect();
+    let mut planned_order = printed.clone();
+    planned_order.dedup();
+    assert_eq!(planned_order, [ids[1], ids[2], ids[3], ids[4]]);
+    assert_eq!(printed.len(), plans[1..].iter().map(Plan::len).sum::<usize>());
+    let err = stderr(&concurrent);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 2, "{err}");
+    assert!(errors[0].contains(&ids[0].to_string()) && errors[0].contains("more than the"), "{err}");
+    assert!(errors[1].contains(&unknown.to_string()), "{err}");
+
+    for server in [&one_at_a_time, &four_at_a_time] {
+        assert_eq!(server.backup_ids(ids[0]), before[0], "the refused database keeps everything");
+        for (&id, plan) in ids.iter().zip(&plans).skip(1) {
+            let kept: BTreeSet<Uuid> = plan.to_keep().map(|b| b.id).collect();
+            assert_eq!(server.backup_ids(id).into_iter().collect::<BTreeSet<_>>(), kept);
+        }
+        let planned_deletes: usize = plans[1..].iter().map(Plan::delete_count).sum();
+        assert_eq!(requests(server, "DELETE"), planned_deletes);
+    }
+    // One at a time, each database's requests end before the next one's start; four at a time,
+    // the first database's listing is still going when the others are asked for.
+    assert_eq!(databases_in_request_order(&one_at_a_time), given);
+    assert_ne!(databases_in_request_order(&four_at_a_time), given);
+}
+
+/// Each `--keep-*` flag sets the rule it names: alone, it gives that rule's plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_keep_flag_sets_the_rule_it_names() {
+    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let database_id = server.add_database_with(nightly()).unwrap();
+    let id = database_id.to_string();
+    for rule in KeepRule::COUNTED {
+        let flag = format!("--{rule}");
+        let output = run(&server, &["prune", &id, &flag, "2", "--dry-run", "--output", "ndjson"]).await;
+        assert_eq!(output.status.code(), Some(0), "{flag}: {}", stderr(&output));
+
+        let policy = RetentionPolicy::builder().keep(rule, 2).build().unwrap();
+        let expected = decide(&policy, &server.backups(database_id), Utc::now()).unwrap();
+        let printed: Vec<(String, Vec<String>)> = ndjson(&output)
+            .iter()
+            .map(|l| {
+                (l["id"].as_str().unwrap().to_owned(), serde_json::from_value(l["reasons"].clone()).unwrap())
+            })
+            .collect();
+        let planned: Vec<(String, Vec<String>)> = expected
+            .decisions()
+            .iter()
+            .map(|d| {
+                let reasons = match &d.verdict {
+                    qovery_backups::Verdict::Delete(why) => vec![why.to_string()],
+                    _ => d.reasons().iter().map(ToString::to_string).collect(),
+                };
+                (d.backup.id.to_string(), reasons)
+            })
+            .collect();
+        assert_eq!(printed, planned, "{flag}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -87,9 +87,10 @@ pub use printable::printable;
 pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
 pub use reqwest::StatusCode;
+#[allow(deprecated)] // `plan`, the former name of `decide`
 pub use retention::{
     Decision, DeleteReason, FailedDelete, KeepRule, Period, Plan, PlannedPrune, PolicyError, Prune,
-    PruneReport, Reason, Refusal, RetentionPolicy, RetentionPolicyBuilder, Verdict, plan,
+    PruneReport, Reason, Refusal, RetentionPolicy, RetentionPolicyBuilder, Verdict, decide, plan,
 };
 pub use retry::{RetryBudget, RetryPolicy};
 pub use stream::ListStream;

@@ -4,12 +4,13 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
 use qovery_backups::{Decision, Error, Plan, PruneReport, RetentionPolicy, Verdict};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, PruneArgs};
-use crate::cmd::scope::WhenNoneGiven;
+use crate::cmd::scope::{self, WhenNoneGiven};
 use crate::cmd::{client, printable};
 use crate::outcome::{Failure, Outcome, Phrased};
 use crate::output::{self, Kind, Record, Writer};
@@ -17,19 +18,17 @@ use crate::table::{self, Column};
 
 /// Prunes each database on its own: a failed listing leaves that database untouched and the
 /// others go on. Exit 1 when any listing or delete failed.
-pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failure> {
+///
+/// Databases are listed and planned `--concurrency` at a time, and taken in the order given:
+/// each one's plan is printed, then its deletes run, before the next one's plan is printed, so
+/// the output (and what is on record when the process is stopped) is the same whatever the
+/// concurrency and whichever listing the API answers first.
+pub async fn run(global: &Global, args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
-    let targets = crate::cmd::scope::targets(
-        &client,
-        &args.database_ids,
-        &args.scope,
-        WhenNoneGiven::Nothing,
-        true,
-        global.quiet,
-    )
-    .await?;
-    args.database_ids = crate::cmd::scope::ids(&targets);
+    let targets =
+        scope::targets(&client, &args.database_ids, &args.scope, WhenNoneGiven::Nothing, true, global.quiet)
+            .await?;
     let format = crate::cmd::default_format(args.output);
     let mut plan_out = PlanWriter::new(output::stdout(), format);
     let mut failed_databases = 0;
@@ -37,16 +36,26 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
     // causes under -v), like every other command's.
     let mut errors = Vec::new();
 
-    for &database_id in &args.database_ids {
-        let backups = client.backups(database_id);
-        // Plan first and print the plan before anything is deleted, so that what is about to
-        // go is on record even if the process is stopped part-way. A listing that fails, even
-        // part-way, deletes nothing.
-        let mut prune = backups.prune(&policy);
+    let mut prepared = qovery_backups::in_order(scope::ids(&targets), args.concurrency.get, |database_id| {
+        let mut prune = client.backups(database_id).prune(&policy).dry_run(args.dry_run);
         if let Some(max) = args.max_delete {
             prune = prune.max_delete(max);
         }
-        let planned = match prune.plan().await {
+        // A task of its own, so that the listings ahead go on while this loop awaits an
+        // earlier database's deletes (a buffered future advances only when polled). It
+        // lists and plans, never deletes: one left behind by an early return is harmless.
+        let task = tokio::spawn(prune.prepare());
+        async move {
+            match task.await {
+                Ok(prepared) => (database_id, prepared),
+                Err(join) => std::panic::resume_unwind(join.into_panic()),
+            }
+        }
+    });
+
+    while let Some((database_id, prepared)) = prepared.next().await {
+        // A listing that fails, even part-way, deletes nothing; a refused plan neither.
+        let planned = match prepared {
             Ok(planned) => planned,
             Err(error) => {
                 plan_out.flush()?;
@@ -55,9 +64,11 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
                 continue;
             }
         };
+        // The plan on record before anything of it is deleted, even if the process is stopped
+        // part-way.
         plan_out.write_plan(database_id, planned.plan())?;
         plan_out.flush()?;
-        let report = if args.dry_run { planned.into_dry_run_report() } else { planned.apply().await };
+        let report = planned.apply().await;
         if !report.is_complete() {
             failed_databases += 1;
         }
@@ -77,23 +88,8 @@ pub async fn run(global: &Global, mut args: PruneArgs) -> Result<Outcome, Failur
 /// The policy the flags describe; no keep rule, or a count of 0, is a usage error.
 fn policy(args: &PruneArgs) -> Result<RetentionPolicy, Failure> {
     let mut builder = RetentionPolicy::builder().delete_failed(args.delete_failed);
-    if let Some(n) = args.keep_last {
-        builder = builder.keep_last(n);
-    }
-    if let Some(n) = args.keep_hourly {
-        builder = builder.keep_hourly(n);
-    }
-    if let Some(n) = args.keep_daily {
-        builder = builder.keep_daily(n);
-    }
-    if let Some(n) = args.keep_weekly {
-        builder = builder.keep_weekly(n);
-    }
-    if let Some(n) = args.keep_monthly {
-        builder = builder.keep_monthly(n);
-    }
-    if let Some(n) = args.keep_yearly {
-        builder = builder.keep_yearly(n);
+    for &(rule, count) in &args.keep.0 {
+        builder = builder.keep(rule, count);
     }
     if let Some(within) = args.keep_within {
         builder = builder.keep_within(within);

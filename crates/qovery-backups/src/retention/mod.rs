@@ -7,16 +7,17 @@
 //!
 //! Three layers, each usable alone:
 //! - [`RetentionPolicy`]: the rules, validated when built.
-//! - [`plan()`]: a pure function from a policy, a listing and the time to a [`Plan`], which gives every
-//!   backup a decision and the reasons for it. No I/O: test a policy against your own data.
+//! - [`decide`]: a pure function from a policy, a listing and the time to a [`Plan`], which gives
+//!   every backup a decision and the reasons for it. No I/O: test a policy against your own data.
 //! - [`Backups::prune`](crate::Backups::prune): lists the database, plans, and deletes what the
 //!   plan says (or only reports it, in a dry run), as a [`PruneReport`]; or, in two steps,
-//!   [`Prune::plan`] gives a [`PlannedPrune`] to show before [`PlannedPrune::apply`].
+//!   [`Prune::prepare`] gives a [`PlannedPrune`] to show before [`PlannedPrune::apply`].
 
 mod plan;
 mod policy;
 mod prune;
 
-pub use plan::{Decision, DeleteReason, Period, Plan, Reason, Refusal, Verdict, plan};
+#[allow(deprecated)] // `plan`, kept so that callers of the old name still compile
+pub use plan::{Decision, DeleteReason, Period, Plan, Reason, Refusal, Verdict, decide, plan};
 pub use policy::{KeepRule, PolicyError, RetentionPolicy, RetentionPolicyBuilder};
 pub use prune::{FailedDelete, PlannedPrune, Prune, PruneReport};

@@ -2,14 +2,13 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike as _, IsoWeek, NaiveDate, TimeDelta, Timelike as _, Utc};
+use chrono::{DateTime, IsoWeek, NaiveDate, TimeDelta, Utc};
 use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
-use super::policy::{CompactDuration, RetentionPolicy};
+use super::policy::{CompactDuration, KeepRule, RetentionPolicy};
 
 /// Decides, for every backup, whether `policy` keeps or deletes it, and why.
 ///
@@ -23,7 +22,7 @@ use super::policy::{CompactDuration, RetentionPolicy};
 /// planned once, from its first appearance in that order, so no id is both kept and deleted.
 ///
 /// ```
-/// use qovery_backups::{Reason, RetentionPolicy, plan};
+/// use qovery_backups::{Reason, RetentionPolicy, decide};
 /// # fn successful(day: u32) -> qovery_backups::Backup { serde_json::from_value(serde_json::json!({
 /// #     "id": format!("00000000-0000-0000-0000-0000000000{day:02}"),
 /// #     "created_at": format!("2026-11-{day:02}T03:00:00Z"), "name": "nightly", "message": "",
@@ -37,7 +36,7 @@ use super::policy::{CompactDuration, RetentionPolicy};
 /// let backups = vec![successful(25), successful(27), successful(26)];
 /// let policy = RetentionPolicy::builder().keep_daily(2).build()?;
 /// let now = "2026-11-28T00:00:00Z".parse()?;
-/// let planned = plan(&policy, &backups, now)?;
+/// let planned = decide(&policy, &backups, now)?;
 ///
 /// assert_eq!(planned.keep_count(), 2);
 /// assert_eq!(planned.to_delete().map(|b| b.created_at.to_rfc3339()).collect::<Vec<_>>(),
@@ -48,11 +47,11 @@ use super::policy::{CompactDuration, RetentionPolicy};
 /// // A backup dated in 2099 makes the whole listing untrustworthy: nothing is planned.
 /// let mut from_the_future = successful(28);
 /// from_the_future.created_at = "2099-01-01T00:00:00Z".parse()?;
-/// let refused = plan(&policy, &[successful(27), from_the_future], now).unwrap_err();
+/// let refused = decide(&policy, &[successful(27), from_the_future], now).unwrap_err();
 /// assert!(refused.to_string().contains("2099-01-01T00:00:00Z"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) -> Result<Plan, Refusal> {
+pub fn decide(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) -> Result<Plan, Refusal> {
     let latest_believable =
         now.checked_add_signed(crate::CLOCK_SKEW_ALLOWANCE).unwrap_or(DateTime::<Utc>::MAX_UTC);
     if let Some(future) =
@@ -73,36 +72,31 @@ pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) ->
     if let Some(&newest) = successful.first() {
         reasons[newest].push(Reason::NewestSuccessful);
 
-        for (rank, &i) in (1..).zip(successful.iter().take(count(policy.last))) {
-            reasons[i].push(Reason::Last { rank });
-        }
-
-        let period_rules = [
-            (policy.hourly, Period::hour as fn(DateTime<Utc>) -> Period),
-            (policy.daily, Period::day),
-            (policy.weekly, Period::week),
-            (policy.monthly, Period::month),
-            (policy.yearly, Period::year),
-        ];
-        for (periods_to_keep, period_of) in period_rules {
+        for rule in KeepRule::COUNTED {
+            let wanted = policy.keep_count(rule).unwrap_or(0);
             // Newest first, a period's first backup is its newest, and a period's backups are
-            // contiguous: a new period starts whenever the period changes.
+            // contiguous: a new period starts whenever the period changes. keep-last has no
+            // periods: every backup is a slot of its own.
             let mut current: Option<Period> = None;
             let mut kept = 0;
             for &i in &successful {
-                if kept == count(periods_to_keep) {
+                if kept == wanted {
                     break;
                 }
-                let period = period_of(newest_first[i].created_at);
-                if current != Some(period) {
-                    current = Some(period);
-                    kept += 1;
-                    reasons[i].push(Reason::Period(period));
-                }
+                let reason = match rule.period_of(newest_first[i].created_at) {
+                    Some(period) if current == Some(period) => continue,
+                    Some(period) => {
+                        current = Some(period);
+                        Reason::Period(period)
+                    }
+                    None => Reason::Last { rank: u32::try_from(kept + 1).unwrap_or(u32::MAX) },
+                };
+                kept += 1;
+                reasons[i].push(reason);
             }
         }
 
-        if let Some(within) = policy.within {
+        if let Some(within) = policy.keep_within() {
             // A duration beyond chrono's range, or reaching before its earliest date, covers
             // every backup there can be.
             let cutoff = TimeDelta::from_std(within)
@@ -128,7 +122,7 @@ pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) ->
                     Verdict::Keep(reasons)
                 }
             } else if backup.is_failed() {
-                if policy.delete_failed {
+                if policy.delete_failed() {
                     Verdict::Delete(DeleteReason::Failed)
                 } else {
                     Verdict::Keep(vec![Reason::FailedKept])
@@ -142,6 +136,21 @@ pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) ->
         })
         .collect();
     Ok(Plan { decisions })
+}
+
+/// The former name of [`decide`].
+///
+/// ```
+/// # #![allow(deprecated)]
+/// use qovery_backups::{RetentionPolicy, Utc, decide, plan};
+///
+/// let policy = RetentionPolicy::builder().keep_last(3).build()?;
+/// assert_eq!(plan(&policy, &[], Utc::now())?, decide(&policy, &[], Utc::now())?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[deprecated(note = "use `decide`: `plan` also named the methods that list and prune")]
+pub fn plan(policy: &RetentionPolicy, backups: &[Backup], now: DateTime<Utc>) -> Result<Plan, Refusal> {
+    decide(policy, backups, now)
 }
 
 /// Why a prune planned nothing and deleted nothing for a database.
@@ -193,18 +202,13 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// How many a counting rule allows; an absent rule allows none.
-fn count(rule: Option<NonZeroUsize>) -> usize {
-    rule.map_or(0, NonZeroUsize::get)
-}
-
 /// What a policy decided for a listing: every backup, newest first, with its [`Decision`].
 ///
 /// ```
-/// use qovery_backups::{RetentionPolicy, plan};
+/// use qovery_backups::{RetentionPolicy, decide};
 ///
 /// let policy = RetentionPolicy::builder().keep_last(3).build()?;
-/// let plan = plan(&policy, &[], qovery_backups::Utc::now())?;
+/// let plan = decide(&policy, &[], qovery_backups::Utc::now())?;
 /// assert!(plan.is_empty());
 /// assert_eq!((plan.keep_count(), plan.delete_count()), (0, 0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -218,7 +222,7 @@ impl Plan {
     /// Every backup with its decision, newest first.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// for decision in plan.decisions() {
     ///     println!("{} {}: {}", decision.backup.created_at, decision.backup.name, decision.verdict);
     /// }
@@ -230,9 +234,10 @@ impl Plan {
     /// The decisions, owned, newest first.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// let count = plan.len();
     /// let decisions: Vec<qovery_backups::Decision> = plan.into_decisions();
-    /// # let _ = decisions;
+    /// assert_eq!(decisions.len(), count);
     /// ```
     pub fn into_decisions(self) -> Vec<Decision> {
         self.decisions
@@ -241,7 +246,7 @@ impl Plan {
     /// The decision about one backup, if it was in the listing.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.decision(uuid::Uuid::nil()).is_none());
     /// ```
     pub fn decision(&self, backup_id: Uuid) -> Option<&Decision> {
@@ -251,9 +256,9 @@ impl Plan {
     /// The backups to delete, newest first (`.rev()` for oldest first).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let ids: Vec<uuid::Uuid> = plan.to_delete().map(|backup| backup.id).collect();
-    /// # let _ = ids;
+    /// println!("deleting {ids:?}");
     /// ```
     pub fn to_delete(&self) -> impl DoubleEndedIterator<Item = &Backup> + '_ {
         self.decisions.iter().filter(|decision| decision.is_delete()).map(|decision| &decision.backup)
@@ -262,9 +267,9 @@ impl Plan {
     /// The backups to keep, newest first (`.rev()` for oldest first).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let names: Vec<&str> = plan.to_keep().map(|backup| backup.name.as_str()).collect();
-    /// # let _ = names;
+    /// println!("keeping {}", names.join(", "));
     /// ```
     pub fn to_keep(&self) -> impl DoubleEndedIterator<Item = &Backup> + '_ {
         self.decisions.iter().filter(|decision| decision.is_keep()).map(|decision| &decision.backup)
@@ -273,7 +278,7 @@ impl Plan {
     /// How many backups the plan deletes.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.delete_count(), plan.to_delete().count());
     /// ```
     pub fn delete_count(&self) -> usize {
@@ -283,7 +288,7 @@ impl Plan {
     /// How many backups the plan keeps.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.keep_count() + plan.delete_count(), plan.len());
     /// ```
     pub fn keep_count(&self) -> usize {
@@ -293,7 +298,7 @@ impl Plan {
     /// How many backups the plan covers (each distinct id once).
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert_eq!(plan.len(), plan.decisions().len());
     /// ```
     pub fn len(&self) -> usize {
@@ -303,7 +308,7 @@ impl Plan {
     /// Whether the listing was empty.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -314,7 +319,7 @@ impl Plan {
 /// One backup and what the plan does with it.
 ///
 /// ```
-/// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+/// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
 /// for decision in plan.decisions() {
 ///     if decision.is_keep() {
 ///         println!("keep {} ({:?})", decision.backup.id, decision.reasons());
@@ -334,7 +339,7 @@ impl Decision {
     /// Whether the backup is kept.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let kept = plan.decisions().iter().filter(|d| d.is_keep()).count();
     /// assert_eq!(kept, plan.keep_count());
     /// ```
@@ -345,7 +350,7 @@ impl Decision {
     /// Whether the backup is deleted.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// let deleted = plan.decisions().iter().filter(|d| d.is_delete()).count();
     /// assert_eq!(deleted, plan.delete_count());
     /// ```
@@ -356,7 +361,7 @@ impl Decision {
     /// Why the backup is kept; empty when it is deleted.
     ///
     /// ```
-    /// # let plan = qovery_backups::plan(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
+    /// # let plan = qovery_backups::decide(&qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap(), &[], qovery_backups::Utc::now()).unwrap();
     /// assert!(plan.decisions().iter().filter(|d| d.is_keep()).all(|d| !d.reasons().is_empty()));
     /// ```
     pub fn reasons(&self) -> &[Reason] {
@@ -446,7 +451,7 @@ impl fmt::Display for Reason {
         match self {
             Reason::NewestSuccessful => f.write_str("newest successful"),
             Reason::Last { rank } => write!(f, "last {rank}"),
-            Reason::Period(period) => write!(f, "{} {period}", period.adjective()),
+            Reason::Period(period) => write!(f, "{} {period}", period.rule().word()),
             Reason::Within(within) => write!(f, "within {} of newest", CompactDuration(*within)),
             Reason::InProgress => f.write_str("in progress"),
             Reason::FailedKept => f.write_str("failed (kept)"),
@@ -517,34 +522,21 @@ pub enum Period {
 }
 
 impl Period {
-    fn hour(at: DateTime<Utc>) -> Period {
-        Period::Hour { date: at.date_naive(), hour: at.hour() }
-    }
-
-    fn day(at: DateTime<Utc>) -> Period {
-        Period::Day(at.date_naive())
-    }
-
-    fn week(at: DateTime<Utc>) -> Period {
-        Period::Week(at.iso_week())
-    }
-
-    fn month(at: DateTime<Utc>) -> Period {
-        Period::Month { year: at.year(), month: at.month() }
-    }
-
-    fn year(at: DateTime<Utc>) -> Period {
-        Period::Year(at.year())
-    }
-
-    /// The word that names the rule keeping one backup per such period: `daily`, `weekly`, …
-    fn adjective(&self) -> &'static str {
+    /// The rule that keeps one backup of each such period, whose
+    /// [`period_of`](KeepRule::period_of) gives this kind of period.
+    ///
+    /// ```
+    /// use qovery_backups::{KeepRule, Period};
+    ///
+    /// assert_eq!(Period::Year(2026).rule(), KeepRule::Yearly);
+    /// ```
+    pub fn rule(&self) -> KeepRule {
         match self {
-            Period::Hour { .. } => "hourly",
-            Period::Day(_) => "daily",
-            Period::Week(_) => "weekly",
-            Period::Month { .. } => "monthly",
-            Period::Year(_) => "yearly",
+            Period::Hour { .. } => KeepRule::Hourly,
+            Period::Day(_) => KeepRule::Daily,
+            Period::Week(_) => KeepRule::Weekly,
+            Period::Month { .. } => KeepRule::Monthly,
+            Period::Year(_) => KeepRule::Yearly,
         }
     }
 }

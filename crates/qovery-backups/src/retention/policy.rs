@@ -4,6 +4,10 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
+use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
+
+use super::Period;
+
 /// Which backups to keep, as restic's `forget` says it.
 ///
 /// Only successful backups count towards the rules, and a backup is kept when any rule keeps it:
@@ -40,15 +44,15 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionPolicy {
-    pub(super) last: Option<NonZeroUsize>,
-    pub(super) hourly: Option<NonZeroUsize>,
-    pub(super) daily: Option<NonZeroUsize>,
-    pub(super) weekly: Option<NonZeroUsize>,
-    pub(super) monthly: Option<NonZeroUsize>,
-    pub(super) yearly: Option<NonZeroUsize>,
-    pub(super) within: Option<Duration>,
-    pub(super) delete_failed: bool,
+    /// The count of each rule of [`KeepRule::COUNTED`], at the same index.
+    counts: Counts<NonZeroUsize>,
+    within: Option<Duration>,
+    delete_failed: bool,
 }
+
+/// One slot per counting rule, in the order of [`KeepRule::COUNTED`]: the only place the
+/// rules are listed, so a new rule is a new entry there and nowhere in the policy.
+type Counts<T> = [Option<T>; KeepRule::COUNTED.len()];
 
 impl RetentionPolicy {
     /// A policy with no rule yet: add at least one, then [`build`](RetentionPolicyBuilder::build).
@@ -72,16 +76,7 @@ impl RetentionPolicy {
     /// assert_eq!(policy.keep_count(KeepRule::Daily), None);
     /// ```
     pub fn keep_count(&self, rule: KeepRule) -> Option<usize> {
-        let count = match rule {
-            KeepRule::Last => self.last,
-            KeepRule::Hourly => self.hourly,
-            KeepRule::Daily => self.daily,
-            KeepRule::Weekly => self.weekly,
-            KeepRule::Monthly => self.monthly,
-            KeepRule::Yearly => self.yearly,
-            KeepRule::Within => None,
-        };
-        count.map(NonZeroUsize::get)
+        rule.slot().and_then(|slot| self.counts[slot]).map(NonZeroUsize::get)
     }
 
     /// The `keep-within` duration, if the policy has that rule.
@@ -98,14 +93,30 @@ impl RetentionPolicy {
         self.within
     }
 
-    /// Whether failed and canceled backups are deleted (they are kept otherwise).
+    /// Whether failed and canceled backups are deleted (they are kept otherwise), as
+    /// [`RetentionPolicyBuilder::delete_failed`] set it.
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap();
-    /// assert!(!policy.deletes_failed());
+    /// use qovery_backups::RetentionPolicy;
+    ///
+    /// assert!(!RetentionPolicy::builder().keep_last(1).build()?.delete_failed());
+    /// assert!(RetentionPolicy::builder().keep_last(1).delete_failed(true).build()?.delete_failed());
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn deletes_failed(&self) -> bool {
+    pub fn delete_failed(&self) -> bool {
         self.delete_failed
+    }
+
+    /// Whether failed and canceled backups are deleted.
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_last(1).build().unwrap();
+    /// assert_eq!(policy.deletes_failed(), policy.delete_failed());
+    /// ```
+    #[deprecated(note = "use `delete_failed`, the name the setter has")]
+    pub fn deletes_failed(&self) -> bool {
+        self.delete_failed()
     }
 }
 
@@ -128,7 +139,9 @@ impl fmt::Display for RetentionPolicy {
 
 /// Builds a [`RetentionPolicy`]; [`build`](Self::build) checks it.
 ///
-/// Setting a rule twice keeps the last value.
+/// Each counting rule is set by [`keep`](Self::keep) or by its named setter
+/// ([`keep_daily`](Self::keep_daily), …), which are the same. Setting a rule twice keeps the
+/// last value.
 ///
 /// ```
 /// use qovery_backups::{KeepRule, PolicyError, RetentionPolicy};
@@ -139,81 +152,111 @@ impl fmt::Display for RetentionPolicy {
 #[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until built"]
 pub struct RetentionPolicyBuilder {
-    last: Option<usize>,
-    hourly: Option<usize>,
-    daily: Option<usize>,
-    weekly: Option<usize>,
-    monthly: Option<usize>,
-    yearly: Option<usize>,
+    counts: Counts<usize>,
     within: Option<Duration>,
     delete_failed: bool,
 }
 
 impl RetentionPolicyBuilder {
-    /// Keeps the `count` newest successful backups (at least 1).
+    /// Keeps `count` backups by a counting `rule` (at least 1): the `count` newest successful
+    /// backups for [`KeepRule::Last`], the newest successful backup of each of the last `count`
+    /// periods that have one for the period rules. For a policy read from configuration, one
+    /// rule at a time.
+    ///
+    /// # Panics
+    ///
+    /// If `rule` is [`KeepRule::Within`], which takes a duration: use
+    /// [`keep_within`](Self::keep_within).
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_last(3).build().unwrap();
-    /// # let _ = policy;
+    /// use qovery_backups::{KeepRule, RetentionPolicy};
+    ///
+    /// let configured = [(KeepRule::Daily, 7), (KeepRule::Weekly, 4)];
+    /// let policy = configured
+    ///     .into_iter()
+    ///     .fold(RetentionPolicy::builder(), |builder, (rule, count)| builder.keep(rule, count))
+    ///     .build()?;
+    /// assert_eq!(policy, RetentionPolicy::builder().keep_daily(7).keep_weekly(4).build()?);
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_last(mut self, count: usize) -> Self {
-        self.last = Some(count);
+    pub fn keep(mut self, rule: KeepRule, count: usize) -> Self {
+        let Some(slot) = rule.slot() else {
+            panic!("{rule} takes a duration, not a count: use RetentionPolicyBuilder::keep_within")
+        };
+        self.counts[slot] = Some(count);
         self
     }
 
-    /// Keeps the newest successful backup of each of the last `count` UTC hours that have one.
+    /// Keeps the `count` newest successful backups (at least 1): [`keep`](Self::keep) with
+    /// [`KeepRule::Last`].
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_hourly(24).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_last(3).build()?;
+    /// assert_eq!(policy.to_string(), "keep-last 3");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_hourly(mut self, count: usize) -> Self {
-        self.hourly = Some(count);
-        self
+    pub fn keep_last(self, count: usize) -> Self {
+        self.keep(KeepRule::Last, count)
     }
 
-    /// Keeps the newest successful backup of each of the last `count` UTC days that have one.
+    /// Keeps the newest successful backup of each of the last `count` UTC hours that have one:
+    /// [`keep`](Self::keep) with [`KeepRule::Hourly`].
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_daily(7).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_hourly(24).build()?;
+    /// assert_eq!(policy.to_string(), "keep-hourly 24");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_daily(mut self, count: usize) -> Self {
-        self.daily = Some(count);
-        self
+    pub fn keep_hourly(self, count: usize) -> Self {
+        self.keep(KeepRule::Hourly, count)
     }
 
-    /// Keeps the newest successful backup of each of the last `count` ISO weeks that have one.
+    /// Keeps the newest successful backup of each of the last `count` UTC days that have one:
+    /// [`keep`](Self::keep) with [`KeepRule::Daily`].
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_weekly(4).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_daily(7).build()?;
+    /// assert_eq!(policy.to_string(), "keep-daily 7");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_weekly(mut self, count: usize) -> Self {
-        self.weekly = Some(count);
-        self
+    pub fn keep_daily(self, count: usize) -> Self {
+        self.keep(KeepRule::Daily, count)
     }
 
-    /// Keeps the newest successful backup of each of the last `count` UTC months that have one.
+    /// Keeps the newest successful backup of each of the last `count` ISO weeks that have one:
+    /// [`keep`](Self::keep) with [`KeepRule::Weekly`].
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_monthly(12).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_weekly(4).build()?;
+    /// assert_eq!(policy.to_string(), "keep-weekly 4");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_monthly(mut self, count: usize) -> Self {
-        self.monthly = Some(count);
-        self
+    pub fn keep_weekly(self, count: usize) -> Self {
+        self.keep(KeepRule::Weekly, count)
     }
 
-    /// Keeps the newest successful backup of each of the last `count` UTC years that have one.
+    /// Keeps the newest successful backup of each of the last `count` UTC months that have one:
+    /// [`keep`](Self::keep) with [`KeepRule::Monthly`].
     ///
     /// ```
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_yearly(5).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_monthly(12).build()?;
+    /// assert_eq!(policy.to_string(), "keep-monthly 12");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
-    pub fn keep_yearly(mut self, count: usize) -> Self {
-        self.yearly = Some(count);
-        self
+    pub fn keep_monthly(self, count: usize) -> Self {
+        self.keep(KeepRule::Monthly, count)
+    }
+
+    /// Keeps the newest successful backup of each of the last `count` UTC years that have one:
+    /// [`keep`](Self::keep) with [`KeepRule::Yearly`].
+    ///
+    /// ```
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_yearly(5).build()?;
+    /// assert_eq!(policy.to_string(), "keep-yearly 5");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
+    /// ```
+    pub fn keep_yearly(self, count: usize) -> Self {
+        self.keep(KeepRule::Yearly, count)
     }
 
     /// Keeps every successful backup created strictly less than `duration` before the newest
@@ -223,8 +266,9 @@ impl RetentionPolicyBuilder {
     /// use std::time::Duration;
     ///
     /// let day = Duration::from_secs(24 * 3600);
-    /// let policy = qovery_backups::RetentionPolicy::builder().keep_within(day).build().unwrap();
-    /// # let _ = policy;
+    /// let policy = qovery_backups::RetentionPolicy::builder().keep_within(day).build()?;
+    /// assert_eq!(policy.to_string(), "keep-within 1d");
+    /// # Ok::<(), qovery_backups::PolicyError>(())
     /// ```
     pub fn keep_within(mut self, duration: Duration) -> Self {
         self.within = Some(duration);
@@ -240,7 +284,7 @@ impl RetentionPolicyBuilder {
     ///     .delete_failed(true)
     ///     .build()
     ///     .unwrap();
-    /// assert!(policy.deletes_failed());
+    /// assert!(policy.delete_failed());
     /// ```
     pub fn delete_failed(mut self, delete: bool) -> Self {
         self.delete_failed = delete;
@@ -256,26 +300,21 @@ impl RetentionPolicyBuilder {
     /// assert_eq!(refused, Err(PolicyError::NoKeepRule));
     /// ```
     pub fn build(self) -> Result<RetentionPolicy, PolicyError> {
-        let counted = |rule: KeepRule, count: Option<usize>| match count {
-            None => Ok(None),
-            Some(count) => NonZeroUsize::new(count).map(Some).ok_or(PolicyError::ZeroCount { rule }),
+        let mut counts: Counts<NonZeroUsize> = Default::default();
+        // In the order of COUNTED, so the first rule given 0 is the one named.
+        for ((slot, count), rule) in counts.iter_mut().zip(self.counts).zip(KeepRule::COUNTED) {
+            *slot = count
+                .map(|count| NonZeroUsize::new(count).ok_or(PolicyError::ZeroCount { rule }))
+                .transpose()?;
+        }
+        let within = match self.within {
+            Some(within) if within.is_zero() => return Err(PolicyError::ZeroWithin),
+            within => within,
         };
-        let policy = RetentionPolicy {
-            last: counted(KeepRule::Last, self.last)?,
-            hourly: counted(KeepRule::Hourly, self.hourly)?,
-            daily: counted(KeepRule::Daily, self.daily)?,
-            weekly: counted(KeepRule::Weekly, self.weekly)?,
-            monthly: counted(KeepRule::Monthly, self.monthly)?,
-            yearly: counted(KeepRule::Yearly, self.yearly)?,
-            within: match self.within {
-                Some(within) if within.is_zero() => return Err(PolicyError::ZeroWithin),
-                within => within,
-            },
-            delete_failed: self.delete_failed,
-        };
-        let has_keep_rule = policy.within.is_some()
-            || KeepRule::COUNTED.iter().any(|&rule| policy.keep_count(rule).is_some());
-        if has_keep_rule { Ok(policy) } else { Err(PolicyError::NoKeepRule) }
+        if within.is_none() && counts.iter().all(Option::is_none) {
+            return Err(PolicyError::NoKeepRule);
+        }
+        Ok(RetentionPolicy { counts, within, delete_failed: self.delete_failed })
     }
 }
 
@@ -304,8 +343,18 @@ pub enum KeepRule {
 }
 
 impl KeepRule {
-    /// The rules that take a count, in restic's order.
-    const COUNTED: [KeepRule; 6] = [
+    /// The rules that take a count, in restic's order: the order a policy displays them and a
+    /// plan gives its reasons in. Everything that walks the counting rules (the policy, the
+    /// planner, the command line's `--keep-*` flags) walks this array.
+    ///
+    /// ```
+    /// use qovery_backups::KeepRule;
+    ///
+    /// let flags: Vec<&str> = KeepRule::COUNTED.iter().map(|rule| rule.as_str()).collect();
+    /// assert_eq!(flags[..3], ["keep-last", "keep-hourly", "keep-daily"]);
+    /// assert!(!KeepRule::COUNTED.contains(&KeepRule::Within));
+    /// ```
+    pub const COUNTED: [KeepRule; 6] = [
         KeepRule::Last,
         KeepRule::Hourly,
         KeepRule::Daily,
@@ -313,11 +362,14 @@ impl KeepRule {
         KeepRule::Monthly,
         KeepRule::Yearly,
     ];
-}
 
-impl fmt::Display for KeepRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+    /// Its restic flag name, as it displays: `keep-last`, `keep-daily`, …, `keep-within`.
+    ///
+    /// ```
+    /// assert_eq!(qovery_backups::KeepRule::Monthly.as_str(), "keep-monthly");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
             KeepRule::Last => "keep-last",
             KeepRule::Hourly => "keep-hourly",
             KeepRule::Daily => "keep-daily",
@@ -325,7 +377,49 @@ impl fmt::Display for KeepRule {
             KeepRule::Monthly => "keep-monthly",
             KeepRule::Yearly => "keep-yearly",
             KeepRule::Within => "keep-within",
+        }
+    }
+
+    /// The calendar period of `at` that this rule keeps one backup of: its UTC hour, day,
+    /// month or year, or its ISO week. `None` for [`Last`](KeepRule::Last) and
+    /// [`Within`](KeepRule::Within), which count backups, not periods.
+    ///
+    /// ```
+    /// use qovery_backups::{KeepRule, Period};
+    ///
+    /// let at = "2027-01-01T07:30:00Z".parse()?;
+    /// assert_eq!(KeepRule::Yearly.period_of(at), Some(Period::Year(2027)));
+    /// assert_eq!(KeepRule::Weekly.period_of(at).unwrap().to_string(), "2026-W53");
+    /// assert_eq!(KeepRule::Last.period_of(at), None);
+    /// # Ok::<(), chrono::ParseError>(())
+    /// ```
+    pub fn period_of(self, at: DateTime<Utc>) -> Option<Period> {
+        Some(match self {
+            KeepRule::Hourly => Period::Hour { date: at.date_naive(), hour: at.hour() },
+            KeepRule::Daily => Period::Day(at.date_naive()),
+            KeepRule::Weekly => Period::Week(at.iso_week()),
+            KeepRule::Monthly => Period::Month { year: at.year(), month: at.month() },
+            KeepRule::Yearly => Period::Year(at.year()),
+            KeepRule::Last | KeepRule::Within => return None,
         })
+    }
+
+    /// Its flag name without `keep-`, as a plan's reasons say it: `last`, `daily`, …
+    pub(super) fn word(self) -> &'static str {
+        let name = self.as_str();
+        name.strip_prefix("keep-").unwrap_or(name)
+    }
+
+    /// Its index in [`COUNTED`](Self::COUNTED), where a policy keeps its count; `None` for
+    /// `Within`.
+    fn slot(self) -> Option<usize> {
+        KeepRule::COUNTED.iter().position(|&rule| rule == self)
+    }
+}
+
+impl fmt::Display for KeepRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -6,13 +6,13 @@ use futures::TryStreamExt as _;
 use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
-use super::{Plan, Refusal, RetentionPolicy, plan};
+use super::{Plan, Refusal, RetentionPolicy, decide};
 use crate::{Backups, Error};
 
 impl Backups {
-    /// Prunes this database with `policy`: lists every backup, plans (see [`plan`](crate::plan)),
-    /// then deletes what the plan deletes. Nothing happens until [`Prune::send`]; set
-    /// [`dry_run`](Prune::dry_run) to only plan.
+    /// Prunes this database with `policy`: lists every backup, decides what to keep (see
+    /// [`decide`](crate::decide)), then deletes what the plan deletes. Nothing happens until
+    /// [`Prune::send`] (or [`Prune::prepare`]); set [`dry_run`](Prune::dry_run) to only plan.
     ///
     /// ```no_run
     /// # async fn run(client: qovery_backups::Client, database_id: uuid::Uuid) -> Result<(), Box<dyn std::error::Error>> {
@@ -53,7 +53,9 @@ pub struct Prune {
 }
 
 impl Prune {
-    /// Only list and plan; delete nothing (`false` by default).
+    /// Only list and plan; delete nothing (`false` by default). Holds both ways of running the
+    /// prune: [`send`](Prune::send) reports the plan without deleting, and so does
+    /// [`PlannedPrune::apply`] after [`prepare`](Prune::prepare).
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
@@ -93,7 +95,7 @@ impl Prune {
     }
 
     /// Lists the database, plans, and (unless a dry run) deletes, one backup at a time: the
-    /// same as [`plan`](Prune::plan) then [`PlannedPrune::apply`].
+    /// same as [`prepare`](Prune::prepare) then [`PlannedPrune::apply`].
     ///
     /// Fails, having deleted nothing, when the listing fails or stops part-way: a plan made
     /// from part of a database could delete a backup that the missing part would have made
@@ -113,19 +115,18 @@ impl Prune {
     /// # }
     /// ```
     pub async fn send(self) -> Result<PruneReport, Error> {
-        let dry_run = self.dry_run;
-        let planned = self.plan().await?;
-        Ok(if dry_run { planned.into_dry_run_report() } else { planned.apply().await })
+        Ok(self.prepare().await?.apply().await)
     }
 
-    /// Lists the whole database and plans, deleting nothing yet: for a program that shows or
-    /// records the plan (or asks for confirmation) before it [`apply`](PlannedPrune::apply)s it.
-    /// [`dry_run`](Prune::dry_run) has no effect here. Fails as [`send`](Prune::send) does when
-    /// the listing fails or the plan is refused.
+    /// Lists the whole database and decides what to keep, deleting nothing yet: for a program
+    /// that shows or records the plan (or asks for confirmation) before it
+    /// [`apply`](PlannedPrune::apply)s it. Fails as [`send`](Prune::send) does when the listing
+    /// fails or the plan is refused. A [`dry_run`](Prune::dry_run) carries over: applying its
+    /// plan deletes nothing.
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
-    /// let planned = backups.prune(&policy).plan().await?;
+    /// let planned = backups.prune(&policy).prepare().await?;
     /// for backup in planned.plan().to_delete() {
     ///     println!("will delete {} ({})", backup.id, backup.created_at);
     /// }
@@ -134,31 +135,49 @@ impl Prune {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn plan(self) -> Result<PlannedPrune, Error> {
-        let Prune { backups, policy, dry_run: _, max_delete } = self;
+    pub async fn prepare(self) -> Result<PlannedPrune, Error> {
+        let Prune { backups, policy, dry_run, max_delete } = self;
         let listed: Vec<Backup> = backups.list().items().try_collect().await?;
         let database_id = backups.database_id();
         let refused = |refusal| Error::PruneRefused { database_id, refusal };
-        let plan = plan(&policy, &listed, chrono::Utc::now()).map_err(refused)?;
+        let plan = decide(&policy, &listed, chrono::Utc::now()).map_err(refused)?;
+        // Checked on a dry run too, so that it shows what the real run would do.
         if let Some(max) = max_delete.filter(|&max| plan.delete_count() > max) {
             return Err(refused(Refusal::TooManyDeletes { planned: plan.delete_count(), max }));
         }
         tracing::info!(
-            database_id = %backups.database_id(),
+            %database_id,
             %policy,
             listed = listed.len(),
             to_delete = plan.delete_count(),
+            dry_run,
             "planned prune"
         );
-        Ok(PlannedPrune { backups, plan })
+        Ok(PlannedPrune { backups, plan, dry_run })
+    }
+
+    /// The former name of [`prepare`](Prune::prepare), which now keeps the
+    /// [`dry_run`](Prune::dry_run) setting (it was ignored).
+    ///
+    /// ```no_run
+    /// # #![allow(deprecated)]
+    /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+    /// let planned = backups.prune(&policy).plan().await?;
+    /// println!("{} to delete", planned.plan().delete_count());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[deprecated(note = "use `prepare`: `plan` is the name of what it returns")]
+    pub async fn plan(self) -> Result<PlannedPrune, Error> {
+        self.prepare().await
     }
 }
 
-/// A prune planned from a whole listing, nothing deleted yet. Get one from [`Prune::plan`].
+/// A prune planned from a whole listing, nothing deleted yet. Get one from [`Prune::prepare`].
 ///
 /// ```no_run
 /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
-/// let planned = backups.prune(&policy).plan().await?;
+/// let planned = backups.prune(&policy).prepare().await?;
 /// if planned.plan().delete_count() > 10 {
 ///     // Too many at once for this job: report and leave them.
 ///     println!("{}", planned.into_dry_run_report());
@@ -173,6 +192,7 @@ impl Prune {
 pub struct PlannedPrune {
     backups: Backups,
     plan: Plan,
+    dry_run: bool,
 }
 
 impl PlannedPrune {
@@ -198,10 +218,27 @@ impl PlannedPrune {
         self.backups.database_id()
     }
 
-    /// Deletes what the plan deletes, oldest first, one at a time. A failed delete (after the
-    /// client's retries) does not stop the others; the report says which failed and why. A
-    /// backup found already gone (a 404: deleted by someone else since the listing, or by an
-    /// attempt whose answer was lost) counts as deleted.
+    /// Whether the prune was a [`dry_run`](Prune::dry_run): [`apply`](Self::apply) will delete
+    /// nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(backups: qovery_backups::Backups, policy: qovery_backups::RetentionPolicy) -> Result<(), qovery_backups::Error> {
+    /// let planned = backups.prune(&policy).dry_run(true).prepare().await?;
+    /// assert!(planned.is_dry_run());
+    /// assert!(planned.apply().await.deleted().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Deletes what the plan deletes, oldest first, one at a time; for a
+    /// [dry run](Self::is_dry_run), deletes nothing and returns
+    /// [`into_dry_run_report`](Self::into_dry_run_report). A failed delete (after the client's
+    /// retries) does not stop the others; the report says which failed and why. A backup found
+    /// already gone (a 404: deleted by someone else since the listing, or by an attempt whose
+    /// answer was lost) counts as deleted.
     ///
     /// ```no_run
     /// # async fn run(planned: qovery_backups::PlannedPrune) {
@@ -212,7 +249,10 @@ impl PlannedPrune {
     /// # }
     /// ```
     pub async fn apply(self) -> PruneReport {
-        let PlannedPrune { backups, plan } = self;
+        if self.dry_run {
+            return self.into_dry_run_report();
+        }
+        let PlannedPrune { backups, plan, dry_run: _ } = self;
         let database_id = backups.database_id();
         let mut deleted = Vec::new();
         let mut failed = Vec::new();
@@ -241,7 +281,8 @@ impl PlannedPrune {
         PruneReport { database_id, plan, dry_run: false, deleted, failed }
     }
 
-    /// The report of a dry run: the plan, nothing deleted.
+    /// The report of a dry run: the plan, nothing deleted, whether or not the prune was set as
+    /// one (for a program that decides, after seeing the plan, not to apply it).
     ///
     /// ```no_run
     /// # fn show(planned: qovery_backups::PlannedPrune) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike as _, TimeDelta, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use qovery_backups::{Backup, Plan, RetentionPolicy, RetentionPolicyBuilder, plan};
+use qovery_backups::{Backup, Plan, RetentionPolicy, RetentionPolicyBuilder, decide};
 use uuid::Uuid;
 
 use crate::support::backup;
@@ -201,7 +201,7 @@ proptest! {
         rules in rules(),
         backups in listing(),
     ) {
-        let plan = plan(&rules.policy(), &backups, crate::support::NOW).unwrap();
+        let plan = decide(&rules.policy(), &backups, crate::support::NOW).unwrap();
         let actual = reasons_by_id(&plan);
         for (id, expected) in oracle(&rules, &backups) {
             prop_assert_eq!(&actual[&id], &expected, "backup {}", id);
@@ -215,7 +215,7 @@ proptest! {
         rules in rules(),
         backups in listing(),
     ) {
-        let plan = plan(&rules.policy(), &backups, crate::support::NOW).unwrap();
+        let plan = decide(&rules.policy(), &backups, crate::support::NOW).unwrap();
         prop_assert_eq!(plan.len(), backups.len());
         let newest_successful =
             backups.iter().filter(|b| b.is_successful()).max_by_key(|b| (b.created_at, b.id));
@@ -236,9 +236,9 @@ proptest! {
         backups in listing(),
     ) {
         let policy = rules.policy();
-        let first = plan(&policy, &backups, crate::support::NOW).unwrap();
+        let first = decide(&policy, &backups, crate::support::NOW).unwrap();
         let remaining: Vec<Backup> = first.to_keep().cloned().collect();
-        let second = plan(&policy, &remaining, crate::support::NOW).unwrap();
+        let second = decide(&policy, &remaining, crate::support::NOW).unwrap();
         prop_assert_eq!(second.delete_count(), 0);
         prop_assert_eq!(ids(second.to_keep()), ids(first.to_keep()));
     }
@@ -261,8 +261,8 @@ proptest! {
             5 => more.yearly = more.yearly.max(extra.yearly),
             _ => more.within_secs = more.within_secs.max(extra.within_secs),
         }
-        let fewer_rules = ids(plan(&rules.policy(), &backups, crate::support::NOW).unwrap().to_delete());
-        let more_rules = ids(plan(&more.policy(), &backups, crate::support::NOW).unwrap().to_delete());
+        let fewer_rules = ids(decide(&rules.policy(), &backups, crate::support::NOW).unwrap().to_delete());
+        let more_rules = ids(decide(&more.policy(), &backups, crate::support::NOW).unwrap().to_delete());
         prop_assert!(more_rules.is_subset(&fewer_rules), "{:?} deletes more than {:?}", more, rules);
     }
 
@@ -272,8 +272,8 @@ proptest! {
         (backups, shuffled) in listing().prop_flat_map(|b| (Just(b.clone()), Just(b).prop_shuffle())),
     ) {
         let policy = rules.policy();
-        prop_assert_eq!(plan(&policy, &backups, crate::support::NOW).unwrap(), plan(&policy, &shuffled, crate::support::NOW).unwrap());
-        let planned = plan(&policy, &backups, crate::support::NOW).unwrap();
+        prop_assert_eq!(decide(&policy, &backups, crate::support::NOW).unwrap(), decide(&policy, &shuffled, crate::support::NOW).unwrap());
+        let planned = decide(&policy, &backups, crate::support::NOW).unwrap();
         let order: Vec<_> = planned.decisions().iter().map(|d| (d.backup.created_at, d.backup.id)).collect();
         prop_assert!(order.windows(2).all(|w| w[0] > w[1]), "newest first");
         let unique: HashSet<Uuid> = planned.decisions().iter().map(|d| d.backup.id).collect();

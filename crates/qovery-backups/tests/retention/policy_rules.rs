@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{Datelike as _, NaiveDate};
 use qovery_backups::{
     DeleteReason, KeepRule, Period, PolicyError, Reason, RetentionPolicy, RetentionPolicyBuilder, Verdict,
-    plan,
+    decide,
 };
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ fn check(cases: Vec<Case>) {
         assert_eq!(case.created.len(), case.expected.len(), "{}: table row is malformed", case.name);
         let backups: Vec<_> = (1..).zip(case.created).map(|(id, time)| successful(id, time)).collect();
         let plan =
-            plan(&case.policy.build().expect("a valid policy"), &backups, crate::support::NOW).unwrap();
+            decide(&case.policy.build().expect("a valid policy"), &backups, crate::support::NOW).unwrap();
         for ((id, time), expected) in (1..).zip(case.created).zip(case.expected) {
             assert_eq!(reasons(&plan, id), *expected, "{}: backup {id} created {time}", case.name);
         }
@@ -286,7 +286,7 @@ fn every_outcome() -> Vec<qovery_backups::Backup> {
 #[test]
 fn backups_not_in_a_final_status_are_always_kept() {
     let policy = keep().keep_last(1).delete_failed(true).build().unwrap();
-    let plan = plan(&policy, &every_outcome(), crate::support::NOW).unwrap();
+    let plan = decide(&policy, &every_outcome(), crate::support::NOW).unwrap();
     for id in 2..=8 {
         assert_eq!(reasons(&plan, id), ["in progress"], "backup {id}");
     }
@@ -301,7 +301,7 @@ fn backups_not_in_a_final_status_are_always_kept() {
 #[test]
 fn failed_backups_are_kept_unless_delete_failed() {
     let policy = keep().keep_last(1).build().unwrap();
-    let plan = plan(&policy, &every_outcome(), crate::support::NOW).unwrap();
+    let plan = decide(&policy, &every_outcome(), crate::support::NOW).unwrap();
     assert_eq!(reasons(&plan, 9), ["failed (kept)"]);
     assert_eq!(reasons(&plan, 10), ["failed (kept)"]);
     assert_eq!(deleted(&plan), [11]);
@@ -316,7 +316,7 @@ fn keep_within_counts_from_the_newest_successful_backup() {
         successful(4, "2026-11-27T09:30:00Z"),
         successful(5, "2026-11-27T08:30:00Z"),
     ];
-    let plan = plan(&keep().keep_within(HOUR).build().unwrap(), &backups, crate::support::NOW).unwrap();
+    let plan = decide(&keep().keep_within(HOUR).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(reasons(&plan, 3), ["newest successful", "within 1h of newest"]);
     assert_eq!(reasons(&plan, 4), ["within 1h of newest"]);
     assert_eq!(deleted(&plan), [5]);
@@ -329,10 +329,10 @@ fn without_a_successful_backup_only_failed_ones_can_go() {
         backup(2, "2026-11-27T11:00:00Z", Some("ERROR")),
         backup(3, "2026-11-27T10:00:00Z", None),
     ];
-    let kept_failed = plan(&keep().keep_last(3).build().unwrap(), &backups, crate::support::NOW).unwrap();
+    let kept_failed = decide(&keep().keep_last(3).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(kept_failed.delete_count(), 0);
     let deleting_failed =
-        plan(&keep().keep_last(3).delete_failed(true).build().unwrap(), &backups, crate::support::NOW)
+        decide(&keep().keep_last(3).delete_failed(true).build().unwrap(), &backups, crate::support::NOW)
             .unwrap();
     assert_eq!(deleted(&deleting_failed), [2]);
 }
@@ -346,7 +346,7 @@ fn plan_is_newest_first_whatever_the_input_order() {
         // Created at the same instant as 4: the higher id comes first.
         successful(5, "2026-11-27T10:00:00Z"),
     ];
-    let plan = plan(&keep().keep_last(2).build().unwrap(), &backups, crate::support::NOW).unwrap();
+    let plan = decide(&keep().keep_last(2).build().unwrap(), &backups, crate::support::NOW).unwrap();
     let order: Vec<u128> = plan.decisions().iter().map(|d| d.backup.id.as_u128()).collect();
     assert_eq!(order, [5, 4, 1, 2]);
     assert_eq!((plan.len(), plan.keep_count(), plan.delete_count()), (4, 2, 2));
@@ -358,7 +358,7 @@ fn plan_is_newest_first_whatever_the_input_order() {
 fn a_repeated_id_is_planned_once_so_it_is_never_both_kept_and_deleted() {
     let twice = successful(1, "2026-11-27T10:00:00Z");
     let backups = vec![twice.clone(), successful(2, "2026-11-26T10:00:00Z"), twice];
-    let plan = plan(&keep().keep_last(1).build().unwrap(), &backups, crate::support::NOW).unwrap();
+    let plan = decide(&keep().keep_last(1).build().unwrap(), &backups, crate::support::NOW).unwrap();
     assert_eq!(plan.len(), 2);
     assert_eq!(deleted(&plan), [2]);
 }
@@ -385,6 +385,50 @@ fn a_count_of_zero_is_refused_with_the_rule_it_concerns() {
     let error = keep().keep_last(2).keep_within(Duration::ZERO).build().unwrap_err();
     assert_eq!(error, PolicyError::ZeroWithin);
     assert!(error.to_string().contains("above zero"), "{error}");
+}
+
+#[test]
+fn keep_by_rule_is_the_named_setter_of_that_rule_and_no_other() {
+    type Named = fn(RetentionPolicyBuilder, usize) -> RetentionPolicyBuilder;
+    let named: [(KeepRule, Named); 6] = [
+        (KeepRule::Last, RetentionPolicyBuilder::keep_last),
+        (KeepRule::Hourly, RetentionPolicyBuilder::keep_hourly),
+        (KeepRule::Daily, RetentionPolicyBuilder::keep_daily),
+        (KeepRule::Weekly, RetentionPolicyBuilder::keep_weekly),
+        (KeepRule::Monthly, RetentionPolicyBuilder::keep_monthly),
+        (KeepRule::Yearly, RetentionPolicyBuilder::keep_yearly),
+    ];
+    assert_eq!(named.map(|(rule, _)| rule), KeepRule::COUNTED, "every counting rule, in restic's order");
+    for (rule, set) in named {
+        let by_rule = keep().keep(rule, 3).build().unwrap();
+        assert_eq!(by_rule, set(keep(), 3).build().unwrap(), "{rule}");
+        assert_eq!(by_rule.to_string(), format!("{rule} 3"));
+        for other in KeepRule::COUNTED {
+            assert_eq!(by_rule.keep_count(other), (other == rule).then_some(3), "{rule} sets {other}");
+        }
+        // The last value set wins, whichever way it was set.
+        assert_eq!(set(keep().keep(rule, 9), 2).build().unwrap().keep_count(rule), Some(2));
+    }
+}
+
+#[test]
+#[should_panic(expected = "keep-within takes a duration")]
+fn keep_within_given_a_count_is_a_programming_error() {
+    let _ = keep().keep(KeepRule::Within, 3);
+}
+
+#[test]
+fn each_period_rule_buckets_by_periods_that_name_it() {
+    let at: chrono::DateTime<chrono::Utc> = "2026-12-31T23:59:59Z".parse().unwrap();
+    for rule in KeepRule::COUNTED {
+        match rule.period_of(at) {
+            Some(period) => assert_eq!(period.rule(), rule, "{period}"),
+            None => assert_eq!(rule, KeepRule::Last, "only keep-last counts backups, not periods"),
+        }
+    }
+    assert_eq!(KeepRule::Within.period_of(at), None);
+    assert_eq!(KeepRule::Monthly.period_of(at).unwrap().to_string(), "2026-12");
+    assert_eq!(KeepRule::Weekly.period_of(at).unwrap().to_string(), "2026-W53");
 }
 
 #[test]
@@ -445,12 +489,12 @@ fn a_backup_dated_past_the_clock_skew_allowance_refuses_the_whole_plan() {
         (1..=27).map(|day| successful(day, &format!("2026-11-{day:02}T03:00:00Z"))).collect();
 
     let within_skew = [nights.clone(), vec![successful(100, "2026-11-28T00:05:00Z")]].concat();
-    assert!(plan(&policy, &within_skew, now).is_ok(), "five minutes ahead is clock skew");
+    assert!(decide(&policy, &within_skew, now).is_ok(), "five minutes ahead is clock skew");
 
     for (claimed, failed) in [("2026-11-28T00:05:01Z", false), ("9999-12-31T23:59:59Z", true)] {
         let outcome = if failed { "ERROR" } else { "SUCCESS" };
         let future = [nights.clone(), vec![backup(100, claimed, Some(outcome))]].concat();
-        let refusal = plan(&policy, &future, now).unwrap_err();
+        let refusal = decide(&policy, &future, now).unwrap_err();
         let qovery_backups::Refusal::FutureDated { backup_id, created_at, now: at } = refusal else {
             panic!("{refusal:?}")
         };

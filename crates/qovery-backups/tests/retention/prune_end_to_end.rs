@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use qovery_backups::{Backup, Error, Operation, RetentionPolicy, plan};
+use qovery_backups::{Backup, Error, Operation, RetentionPolicy, decide};
 use qovery_backups_mock::{Fault, FaultPlan, MockServer};
 use uuid::Uuid;
 
@@ -48,7 +48,7 @@ fn id_set<'a>(backups: impl IntoIterator<Item = &'a Backup>) -> BTreeSet<Uuid> {
 
 /// What the planner decides for the database as it is now.
 fn expected_plan(server: &MockServer, database_id: Uuid) -> qovery_backups::Plan {
-    plan(&retention(), &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
+    decide(&retention(), &server.backups(database_id), qovery_backups::Utc::now()).unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -57,9 +57,11 @@ async fn a_plan_deletes_nothing_until_applied_and_then_exactly_itself() {
     let before = server_ids(&server, database_id);
     let expected = expected_plan(&server, database_id);
 
-    let planned = client(&server, policy(3)).backups(database_id).prune(&retention()).plan().await.unwrap();
+    let planned =
+        client(&server, policy(3)).backups(database_id).prune(&retention()).prepare().await.unwrap();
     assert_eq!(planned.plan(), &expected);
     assert_eq!(planned.database_id(), database_id);
+    assert!(!planned.is_dry_run());
     assert_eq!(deletes_received(&server), 0, "planning deletes nothing");
     assert_eq!(server_ids(&server, database_id), before);
 
@@ -77,7 +79,8 @@ async fn a_plan_deletes_nothing_until_applied_and_then_exactly_itself() {
 async fn a_planned_backup_someone_else_deleted_first_counts_as_deleted() {
     let (server, database_id) = database().await;
     let expected = expected_plan(&server, database_id);
-    let planned = client(&server, policy(3)).backups(database_id).prune(&retention()).plan().await.unwrap();
+    let planned =
+        client(&server, policy(3)).backups(database_id).prune(&retention()).prepare().await.unwrap();
     // Another prune gets to the oldest planned backup between this one's listing and its delete.
     let taken = expected.to_delete().last().unwrap().id;
     assert!(server.remove_backup(database_id, taken));
@@ -119,6 +122,31 @@ async fn dry_run_deletes_nothing_and_reports_the_plan() {
             expected.keep_count()
         )
     );
+}
+
+/// `dry_run` holds when the prune is taken in two steps too: applying a dry run's plan
+/// deletes nothing (it once deleted the whole plan, `plan()` ignoring `dry_run`).
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_taken_in_two_steps_deletes_nothing_when_applied() {
+    let (server, database_id) = database().await;
+    let before = server_ids(&server, database_id);
+    let expected = expected_plan(&server, database_id);
+
+    let planned = client(&server, policy(3))
+        .backups(database_id)
+        .prune(&retention())
+        .dry_run(true)
+        .prepare()
+        .await
+        .unwrap();
+    assert!(planned.is_dry_run());
+    assert_eq!(planned.plan(), &expected);
+    let report = planned.apply().await;
+
+    assert!(report.is_dry_run() && report.deleted().is_empty() && report.is_complete());
+    assert_eq!(report.plan(), &expected);
+    assert_eq!(deletes_received(&server), 0);
+    assert_eq!(server_ids(&server, database_id), before);
 }
 
 #[tokio::test(start_paused = true)]
