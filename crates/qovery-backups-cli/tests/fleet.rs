@@ -451,11 +451,14 @@ async fn create_backs_up_every_database_of_a_scope_once_even_when_answers_are_lo
             "--wait",
             "--poll-interval",
             "10ms",
+            "-q",
         ],
     )
     .await;
     assert_eq!(waited.status.code(), Some(0), "{}", stderr(&waited));
     assert_eq!(stdout(&waited).matches(": SUCCESS").count(), ours.len(), "{}", stdout(&waited));
+    // -q: the results on stdout, nothing on stderr (no skip notes, no summary) when all went well.
+    assert_eq!(stderr(&waited), "", "-q is quiet");
 }
 
 /// A program embedding the crate and the command line get the same verdicts from the same

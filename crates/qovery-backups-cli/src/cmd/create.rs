@@ -50,7 +50,9 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
     }
     out.flush()?;
     let verb = if args.wait { "succeeded" } else { "created" };
-    eprintln!("{} of {total} backups {verb}, {} failed", total - errors.len(), errors.len());
+    if !global.quiet {
+        eprintln!("{} of {total} backups {verb}, {} failed", total - errors.len(), errors.len());
+    }
     if errors.is_empty() { Ok(Outcome::Success) } else { Err(Failure::Api(errors)) }
 }
 
