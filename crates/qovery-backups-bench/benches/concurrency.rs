@@ -7,7 +7,9 @@
 //!
 //! A database of 100 backups takes 6 pages (5 full, then an empty one that ends the listing).
 //! With 16 listings at a time, the ideal is ceil(100 / 16) = 7 rounds × 6 pages × 20 ms = 840 ms.
-//! Target: ≤ 1.3 × ideal.
+//! Target: ≤ 1.1 × ideal. Databases come out one after another in the order given
+//! (`ListMany` runs the next ones ahead), which costs nothing here: each database's 100
+//! backups fit in its lookahead.
 #![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
@@ -26,7 +28,7 @@ const BACKUPS: usize = 100;
 const CONCURRENCY: usize = 16;
 const LATENCY: Duration = Duration::from_millis(20);
 const PAGES_EACH: u32 = 6;
-const TARGET: f64 = 1.3;
+const TARGET: f64 = 1.1;
 const TIMED_ROUNDS: usize = 7;
 
 async fn list_all(client: &Client, database_ids: &[Uuid]) -> u64 {
