@@ -563,7 +563,9 @@ impl ClientBuilder {
     ///
     /// let error = Client::builder().build().unwrap_err();
     /// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
-    /// assert_eq!(error.to_string(), "invalid client configuration: no API token was given (ClientBuilder::token)");
+    /// // The message says what is wrong; the hint, what to change.
+    /// assert_eq!(error.to_string(), "invalid client configuration: no API token was given");
+    /// assert!(error.hint().unwrap().contains("ClientBuilder::token"));
     ///
     /// let client = Client::builder().token("qov_example_token").build()?;
     /// # let _ = client;
@@ -571,7 +573,8 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.filter(|t| !t.expose_secret().trim().is_empty()).ok_or_else(|| {
-            // Said in the terms the caller used: the builder, or the environment.
+            // Said in the terms the caller used: the builder, or the environment. What to do
+            // about it is the hint's (`ConfigProblem::hint`).
             if self.token_from_env {
                 Error::config(
                     ConfigProblem::MissingToken,
@@ -581,7 +584,7 @@ impl ClientBuilder {
                     ),
                 )
             } else {
-                Error::config(ConfigProblem::MissingToken, "no API token was given (ClientBuilder::token)")
+                Error::config(ConfigProblem::MissingToken, "no API token was given")
             }
         })?;
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
@@ -620,17 +623,16 @@ impl ClientBuilder {
             // Said now rather than as a connection error on the first call.
             return Err(Error::config(
                 ConfigProblem::NoTls,
-                "this build has no TLS, so https URLs cannot be reached: enable the \
-                 `rustls`, `rustls-ring` or `native-tls` feature of qovery-backups",
+                "the base URL is https, but this build has no TLS to reach it",
             ));
         }
         // With `rustls-ring` alone, reqwest's rustls has no provider compiled in and uses the
         // process default. A provider the program installed already is its choice, and is kept.
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = http
-            .build()
-            .map_err(|e| Error::config(ConfigProblem::Other, format!("cannot set up HTTP: {e}")))?;
+        let http = http.build().map_err(|e| {
+            Error::config_caused_by(ConfigProblem::Other, "the HTTP client could not be set up", e)
+        })?;
         let mut limits = qovery_backups_api::Limits::default();
         if let Some(max) = self.max_response_bytes {
             limits = limits.with_max_response_bytes(max);
@@ -654,23 +656,19 @@ impl ClientBuilder {
 /// The base URL, if it is one the token may be sent to. Errors never repeat the URL whole: it
 /// could hold a password.
 fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::Url, Error> {
-    let url = reqwest::Url::parse(base_url).map_err(|e| {
-        Error::config(
-            ConfigProblem::BaseUrl,
-            format!("the base URL is not a URL ({e}); it looks like {DEFAULT_BASE_URL}"),
-        )
-    })?;
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::config_caused_by(ConfigProblem::BaseUrl, "the base URL is not a URL", e))?;
     if !url.username().is_empty() || url.password().is_some() {
         // reqwest would send these as `Authorization: Basic`, replacing the token.
         return Err(Error::config(
             ConfigProblem::BaseUrl,
-            "the base URL holds a user name or password, which would replace the token; remove them",
+            "the base URL holds a user name or password, which would replace the token",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(
             ConfigProblem::BaseUrl,
-            "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths; remove it",
+            "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths",
         ));
     }
     let host = url.host_str().unwrap_or("");
@@ -679,14 +677,11 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::
         "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
         "http" => Err(Error::config(
             ConfigProblem::InsecureHttp,
-            format!(
-                "refusing to send the token in clear over http:// to {host}: use https, or allow plain HTTP \
-             explicitly (ClientBuilder::allow_insecure_http)"
-            ),
+            format!("refusing to send the token in clear over http:// to {host}, which is not this machine"),
         )),
         other => Err(Error::config(
             ConfigProblem::BaseUrl,
-            format!("the base URL has scheme `{other}`; use https"),
+            format!("the base URL's scheme is `{other}`, not https"),
         )),
     }
 }
@@ -714,9 +709,9 @@ mod tests {
         for loopback in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"] {
             assert!(check_base_url(loopback, false).is_ok(), "{loopback}");
         }
-        assert!(refused("http://10.0.0.8").contains("allow_insecure_http"));
+        assert!(refused("http://10.0.0.8").contains("in clear over http:// to 10.0.0.8"));
         assert!(check_base_url("http://10.0.0.8", true).is_ok());
-        assert!(refused("ftp://api.qovery.com").contains("scheme `ftp`"));
+        assert!(refused("ftp://api.qovery.com").contains("scheme is `ftp`"));
     }
 
     #[test]
@@ -739,10 +734,24 @@ mod tests {
     }
 
     #[test]
-    fn the_missing_token_is_named_in_the_callers_terms() {
+    fn the_missing_token_is_the_message_and_the_builder_method_is_the_hint() {
         let error = Client::builder().build().unwrap_err();
-        assert!(error.to_string().contains("ClientBuilder::token"), "{error}");
-        assert!(!error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
+        assert_eq!(error.to_string(), "invalid client configuration: no API token was given");
+        assert!(error.hint().unwrap().contains("ClientBuilder::token"), "{error}");
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_set_up_keeps_the_cause_as_its_source() {
+        use std::error::Error as _;
+
+        let error = Client::builder().token("qov_0123456789").user_agent("two\nlines").build().unwrap_err();
+        assert_eq!(error.config_problem(), Some(ConfigProblem::Other));
+        assert_eq!(error.to_string(), "invalid client configuration: the HTTP client could not be set up");
+        assert!(error.source().is_some_and(|cause| cause.is::<reqwest::Error>()), "{error:?}");
+
+        let error = Client::builder().token("qov_0123456789").base_url("api.qovery.com").build().unwrap_err();
+        assert_eq!(error.to_string(), "invalid client configuration: the base URL is not a URL");
+        assert!(error.source().is_some_and(|cause| cause.is::<url::ParseError>()), "{error:?}");
     }
 
     #[test]
@@ -761,6 +770,56 @@ mod tests {
         ];
         for (builder, expected) in cases {
             assert_eq!(problem(builder), Some(expected));
+        }
+    }
+
+    /// The message is the problem; the remedy, which may name a builder method or a feature,
+    /// is the hint's, so that a program with its own settings (a CLI's flags) can replace it.
+    #[test]
+    fn a_refusal_names_no_remedy_and_every_problem_has_a_hint() {
+        let token = "qov_0123456789";
+        let refusals = [
+            Client::builder(),
+            Client::builder().token("qov_0123\n456789"),
+            Client::builder().token(token).base_url("not a url"),
+            Client::builder().token(token).base_url("https://u:p@api.qovery.com"),
+            Client::builder().token(token).base_url("https://api.qovery.com/?q"),
+            Client::builder().token(token).base_url("ftp://api.qovery.com"),
+            Client::builder().token(token).base_url("http://10.0.0.8"),
+            Client::builder().token(token).timeout(Duration::ZERO),
+            Client::builder().token(token).user_agent("two\nlines"),
+        ];
+        for builder in refusals {
+            let error = builder.build().unwrap_err();
+            let message = error.to_string();
+            for remedy in ["ClientBuilder", "allow_insecure_http", "feature", "remove", "use https", "copy"] {
+                assert!(!message.contains(remedy), "{remedy:?} in {message:?}");
+            }
+            assert!(error.hint().is_some_and(|hint| !hint.is_empty()), "{message}");
+        }
+
+        let every = [
+            ConfigProblem::MissingToken,
+            ConfigProblem::MalformedToken,
+            ConfigProblem::BaseUrl,
+            ConfigProblem::InsecureHttp,
+            ConfigProblem::ZeroTimeout,
+            ConfigProblem::NoTls,
+            ConfigProblem::Other,
+        ];
+        for problem in every {
+            // Exhaustive: a new problem does not compile here until it is in `every`.
+            match problem {
+                ConfigProblem::MissingToken
+                | ConfigProblem::MalformedToken
+                | ConfigProblem::BaseUrl
+                | ConfigProblem::InsecureHttp
+                | ConfigProblem::ZeroTimeout
+                | ConfigProblem::NoTls
+                | ConfigProblem::Other => {}
+            }
+            let hint = Error::config(problem, "x").hint();
+            assert!(hint.is_some_and(|hint| hint.len() > 20), "{problem:?}");
         }
     }
 }
