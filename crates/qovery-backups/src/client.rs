@@ -80,6 +80,7 @@ struct ClientRef {
     api: qovery_backups_api::Client,
     retry: RetryPolicy,
     timeout: Duration,
+    connect_timeout: Duration,
     base_url: String,
     redactor: Redactor,
     observers: Observers,
@@ -92,7 +93,7 @@ impl Client {
     ///
     /// ```
     /// let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 3); // every setting has a default but the token
+    /// assert_eq!(client.retry().max_attempts(), 3); // every setting has a default but the token
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn builder() -> ClientBuilder {
@@ -197,17 +198,31 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// The retry policy in force.
+    /// The retry policy in force, as set by [`ClientBuilder::retry`].
     ///
     /// ```
     /// use qovery_backups::{Client, RetryPolicy};
     ///
     /// let client = Client::builder().token("qov_example_token").retry(RetryPolicy::never()).build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 1);
+    /// assert_eq!(client.retry().max_attempts(), 1);
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub fn retry(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The retry policy in force.
+    ///
+    /// ```
+    /// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// #[allow(deprecated)]
+    /// let policy = client.retry_policy();
+    /// assert_eq!(policy.max_attempts(), client.retry().max_attempts());
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
+    #[deprecated(note = "use `Client::retry`, named as the builder's setter `ClientBuilder::retry`")]
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        self.retry()
     }
 
     /// The per-attempt timeout.
@@ -224,6 +239,23 @@ impl Client {
     /// ```
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The time allowed to open a connection: 10 s unless set with
+    /// [`ClientBuilder::connect_timeout`], and never more than the per-attempt timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(10));
+    /// // Within a 2 s attempt, a connection cannot take 10 s.
+    /// let client = qovery_backups::Client::builder().token("qov_example_token").timeout(Duration::from_secs(2)).build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(2));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
     }
 
     /// What the retry loop needs: the policy, the per-attempt timeout, the observer.
@@ -253,6 +285,7 @@ impl fmt::Debug for Client {
             .field("token", &"[redacted]")
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("connect_timeout", &self.inner.connect_timeout)
             .field("max_response_bytes", &self.inner.api.inner().max_response_bytes())
             .field("observer", &self.inner.observers)
             .finish()
@@ -298,6 +331,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -381,7 +415,7 @@ impl ClientBuilder {
     ///     .token("qov_example_token")
     ///     .retry(RetryPolicy::default().with_max_attempts(5))
     ///     .build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 5);
+    /// assert_eq!(client.retry().max_attempts(), 5);
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -415,8 +449,9 @@ impl ClientBuilder {
     /// let client = qovery_backups::Client::builder()
     ///     .token("qov_example_token")
     ///     .connect_timeout(Duration::from_secs(3))
-    ///     .build();
-    /// assert!(client.is_ok());
+    ///     .build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(3));
+    /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -602,10 +637,11 @@ impl ClientBuilder {
         headers.insert(AUTHORIZATION, authorization(&token, scheme)?);
         let user_agent =
             self.user_agent.unwrap_or_else(|| format!("qovery-backups/{}", env!("CARGO_PKG_VERSION")));
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).min(timeout);
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).min(timeout))
+            .connect_timeout(connect_timeout)
             // Redirects would carry the token to wherever they point.
             .redirect(reqwest::redirect::Policy::none());
         if base_url.scheme() == "http" {
@@ -644,6 +680,7 @@ impl ClientBuilder {
                 api: qovery_backups_api::Client::new_with_client(&base_url, http, limits),
                 retry: self.retry,
                 timeout,
+                connect_timeout,
                 base_url,
                 redactor: Redactor::new(token),
                 observers: Observers::new(self.observer),

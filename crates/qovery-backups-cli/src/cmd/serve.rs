@@ -262,7 +262,7 @@ async fn round(
         .freshness(targets, args.max_age)
         .concurrency(args.concurrency)
         .now(Utc::now())
-        .stream()
+        .items()
         .collect()
         .await)
 }
