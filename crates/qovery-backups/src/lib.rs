@@ -127,6 +127,12 @@ struct ReadmeExamples;
 
 /// How many delivered ids a listing remembers exactly. An implementation detail, no longer
 /// part of the API.
+///
+/// ```
+/// #[allow(deprecated)]
+/// let limit = qovery_backups::EXACT_SEEN_LIMIT;
+/// assert_eq!(limit, 100_000);
+/// ```
 #[doc(hidden)]
 #[deprecated(note = "an implementation detail of listings, with no replacement")]
 pub const EXACT_SEEN_LIMIT: usize = pagination::EXACT_SEEN_LIMIT;
