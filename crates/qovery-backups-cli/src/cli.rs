@@ -163,6 +163,14 @@ pub struct ScopeArgs {
     pub environments: Vec<Uuid>,
 }
 
+/// How many databases a fleet command works on at once: one flag, the same on every command.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Concurrency {
+    /// Databases worked on at once; the output keeps the order they were given in.
+    #[arg(long = "concurrency", default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = at_least_one, value_name = "N")]
+    pub get: usize,
+}
+
 #[derive(Debug, Args)]
 pub struct DatabasesArgs {
     #[command(flatten)]
@@ -189,9 +197,8 @@ pub struct ListArgs {
     /// At most N backups per database.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Databases listed at once (machine formats; a table lists them in turn).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
-    pub concurrency: u16,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
 }
 
 #[derive(Debug, Args)]
@@ -202,9 +209,8 @@ pub struct CreateArgs {
     pub database_ids: Vec<Uuid>,
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Databases backed up at once.
-    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
     #[arg(long)]
     pub name: String,
     #[arg(long)]
@@ -302,9 +308,8 @@ pub struct LatestArgs {
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
-    /// Databases read at once.
-    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
 }
 
 #[derive(Debug, Args)]
@@ -330,9 +335,8 @@ pub struct CheckArgs {
     /// The oldest a successful backup may be, e.g. 26h, 7d.
     #[arg(long, value_parser = parse_positive_duration, value_name = "DURATION")]
     pub max_age: Duration,
-    /// Databases checked at once.
-    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
 }
 
 #[derive(Debug, Args)]
@@ -354,9 +358,8 @@ pub struct ServeArgs {
     /// together drift apart.
     #[arg(long, value_parser = parse_positive_duration, default_value = "10m", value_name = "DURATION")]
     pub interval: Duration,
-    /// Databases checked at once.
-    #[arg(long, default_value_t = qovery_backups::DEFAULT_CONCURRENCY, value_parser = concurrency, value_name = "N")]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
 }
 
 #[cfg(feature = "mock")]
@@ -441,7 +444,7 @@ fn metrics_label(text: &str) -> Result<MetricsLabel, String> {
 }
 
 /// A count of concurrent jobs: at least 1.
-fn concurrency(text: &str) -> Result<usize, String> {
+fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
         Ok(n) => Ok(n),

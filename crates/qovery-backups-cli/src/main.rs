@@ -12,6 +12,7 @@
 mod cli;
 mod cmd;
 mod hint;
+mod metrics;
 mod observe;
 mod outcome;
 mod output;

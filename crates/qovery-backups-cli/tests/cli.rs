@@ -113,7 +113,7 @@ async fn list_table_fits_80_columns() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_listing_under_faults_gives_every_backup_exactly_once() {
+async fn a_listing_under_faults_gives_every_backup_exactly_once_database_after_database() {
     let faults: FaultPlan =
         "p=0.4,kinds=500|502|503|504|429s:0|reset|close|truncate|badjson,max=3,seed=11".parse().unwrap();
     let server = mock(vec![0, 20, 41, 67], faults).await;
@@ -128,6 +128,12 @@ async fn a_listing_under_faults_gives_every_backup_exactly_once() {
     assert_eq!(unique.len(), lines.len(), "nothing repeated");
     assert_eq!(lines.len(), 128, "nothing lost");
     assert!(server.requests().iter().any(|r| r.fault.is_some()), "faults were injected");
+    // Three databases at once, and still the output of one after another: the same bytes
+    // whatever order the answers came in.
+    let listed: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let in_order: Vec<String> =
+        server.database_ids().into_iter().flat_map(|db| ids_of(&server, db)).collect();
+    assert_eq!(listed, in_order);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -127,22 +127,23 @@ impl Client {
         Backups::new(self.clone(), database_id)
     }
 
-    /// Lists the backups of several databases at once, each item tagged with its database.
+    /// Lists the backups of several databases at once, each item tagged with its database, and
+    /// yields them database after database in the order given (see [`ListMany`]).
     ///
     /// ```no_run
     /// # async fn run(client: qovery_backups::Client, ids: Vec<uuid::Uuid>) -> Result<(), qovery_backups::Error> {
     /// use futures::TryStreamExt as _;
     ///
     /// // Ids by reference or by value.
-    /// let mut merged = client.list_many(&ids).concurrency(8).items();
-    /// while let Some(item) = merged.try_next().await? {
+    /// let mut backups = client.list_many(&ids).concurrency(8).items();
+    /// while let Some(item) = backups.try_next().await? {
     ///     println!("{} {}", item.database_id, item.backup.name);
     /// }
     /// # Ok(())
     /// # }
     /// ```
     pub fn list_many(&self, database_ids: impl IntoIterator<Item = impl Borrow<Uuid>>) -> ListMany {
-        ListMany::new(self.clone(), database_ids.into_iter().map(|id| *id.borrow()).collect())
+        ListMany::new(self, database_ids.into_iter().map(|id| *id.borrow()))
     }
 
     /// The databases in `scopes`, found through the discovery listings, each once.

@@ -238,10 +238,35 @@ impl Target {
     }
 }
 
-/// Runs `job` on each item, at most `concurrency` at once, and yields the results in the
-/// order of the items, each as soon as it and those before it are done: output is the same
-/// whatever order the API answers in.
-pub(crate) fn in_order<I, F, Fut>(
+/// The fleet engine: runs `job` on each item (a database, a [`Target`]), at most
+/// `concurrency` at once, and yields the results in the order of the items, each as soon as it
+/// and those before it are done. Output is the same whatever order the API answers in, and
+/// memory holds at most `concurrency` results. Every job of one [`Client`] shares its rate
+/// limiter and retry budget, so a fleet slows down as a whole when the API answers 429.
+///
+/// [`Client::freshness`] runs on it; a job of your own over a fleet can too:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+/// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+/// use futures::StreamExt as _;
+///
+/// let databases = server.database_ids();
+/// let newest: Vec<_> = qovery_backups::in_order(databases.clone(), 8, |database_id| {
+///     let backups = client.backups(database_id);
+///     async move { (database_id, backups.latest().await) }
+/// })
+/// .collect()
+/// .await;
+/// let order: Vec<_> = newest.iter().map(|(database_id, _)| *database_id).collect();
+/// assert_eq!(order, databases);
+/// assert!(newest.iter().all(|(_, latest)| matches!(latest, Ok(Some(_)))));
+/// # Ok(())
+/// # }
+/// ```
+pub fn in_order<I, F, Fut>(
     items: impl IntoIterator<Item = I>,
     concurrency: usize,
     job: F,

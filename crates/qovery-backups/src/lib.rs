@@ -59,6 +59,7 @@ mod discovery;
 mod error;
 mod fleet;
 mod freshness;
+mod in_order;
 mod json_path;
 mod list_many;
 mod observe;
@@ -81,7 +82,7 @@ pub use client::{
 };
 pub use discovery::{DatabaseItems, Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, ConfigProblem, Error, TransportKind};
-pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets};
+pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets, in_order};
 pub use freshness::{
     CLOCK_SKEW_ALLOWANCE, DatabaseFreshness, FreshnessCheck, FreshnessItems, FreshnessVerdict, LookEnd, judge,
 };

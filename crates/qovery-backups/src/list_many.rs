@@ -5,7 +5,8 @@ use qovery_backups_api::types::Backup;
 use uuid::Uuid;
 
 use crate::fleet::DEFAULT_CONCURRENCY;
-use crate::{Client, ListStream};
+use crate::in_order::concatenated;
+use crate::{Client, ListRequest, ListStream};
 
 /// The stream from [`ListMany::items`]: each backup with its database.
 ///
@@ -38,7 +39,15 @@ pub struct DatabaseBackup {
     pub backup: Backup,
 }
 
-/// Lists several databases with bounded concurrency. Get one from [`Client::list_many`].
+/// Lists several databases with bounded concurrency. Get one from [`Client::list_many`], or
+/// from listings set up one by one (each with its own start and limits) with
+/// [`ListMany::from_requests`].
+///
+/// The backups come database after database, in the order the databases were given, each
+/// database's newest first: the output is the same whatever order the API answers in. Up to
+/// [`concurrency`](ListMany::concurrency) databases are listed at once; each one waiting for
+/// its turn holds at most [`LOOKAHEAD`](ListMany::LOOKAHEAD) backups, so memory is bounded
+/// whatever the databases' sizes.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -49,23 +58,58 @@ pub struct DatabaseBackup {
 ///
 /// let all: Vec<_> = client.list_many(server.database_ids()).items().try_collect().await?;
 /// assert_eq!(all.len(), 3 * 45);
-/// let first_database = all.iter().filter(|item| item.database_id == server.database_ids()[0]).count();
-/// assert_eq!(first_database, 45);
+/// // The first database's 45 backups, then the second's, then the third's.
+/// let databases: Vec<_> = all.iter().map(|item| item.database_id).collect();
+/// assert!(databases.chunks(45).zip(server.database_ids()).all(|(chunk, id)| chunk.iter().all(|d| *d == id)));
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a listing does nothing until its stream is polled"]
 pub struct ListMany {
-    client: Client,
-    database_ids: Vec<Uuid>,
+    requests: Vec<ListRequest>,
     concurrency: usize,
     max_items_each: Option<usize>,
 }
 
 impl ListMany {
-    pub(crate) fn new(client: Client, database_ids: Vec<Uuid>) -> Self {
-        ListMany { client, database_ids, concurrency: DEFAULT_CONCURRENCY, max_items_each: None }
+    /// How many backups a database waiting for its turn holds at most: a few pages of
+    /// Qovery's, enough for most databases to be listed entirely ahead of their turn.
+    ///
+    /// ```
+    /// assert!(qovery_backups::ListMany::LOOKAHEAD >= 100);
+    /// ```
+    pub const LOOKAHEAD: usize = 256;
+
+    pub(crate) fn new(client: &Client, database_ids: impl IntoIterator<Item = Uuid>) -> Self {
+        Self::from_requests(database_ids.into_iter().map(|id| client.backups(id).list()))
+    }
+
+    /// Lists these listings at once, each as it was set up (its start, its limits), one after
+    /// another in the order given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = qovery_backups_mock::MockServer::start(Default::default()).await?;
+    /// # let client = qovery_backups::Client::builder().token(server.token()).base_url(server.base_url()).build()?;
+    /// use futures::TryStreamExt as _;
+    /// use qovery_backups::ListMany;
+    ///
+    /// let [first, second, _] = server.database_ids()[..] else { unreachable!() };
+    /// let listings = [client.backups(first).list().max_items(2), client.backups(second).list().max_items(1)];
+    /// let items: Vec<_> = ListMany::from_requests(listings).items().try_collect().await?;
+    /// let databases: Vec<_> = items.iter().map(|item| item.database_id).collect();
+    /// assert_eq!(databases, [first, first, second]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_requests(requests: impl IntoIterator<Item = ListRequest>) -> Self {
+        ListMany {
+            requests: requests.into_iter().collect(),
+            concurrency: DEFAULT_CONCURRENCY,
+            max_items_each: None,
+        }
     }
 
     /// How many databases are listed at once (each with one request in flight). At least 1.
@@ -89,7 +133,7 @@ impl ListMany {
     }
 
     /// Stops each database's listing after this many backups (and asks for no page past
-    /// them).
+    /// them), in place of any limit a listing was set up with.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -109,9 +153,10 @@ impl ListMany {
         self
     }
 
-    /// Every backup of every database, each tagged with its database. Each database's backups
-    /// come newest first; databases interleave. A database whose listing fails yields its
-    /// error (which names the database and where to resume) and the others go on.
+    /// Every backup of every database, each tagged with its database: database after
+    /// database in the order given, each newest first. A database whose listing fails yields
+    /// its error (which names the database and where to resume) in its place, and the others
+    /// go on.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -132,14 +177,14 @@ impl ListMany {
     /// # }
     /// ```
     pub fn items(self) -> ManyItems {
-        let (client, max_items_each) = (self.client, self.max_items_each);
-        let listings = futures::stream::iter(self.database_ids).map(move |database_id| {
-            let mut list = client.backups(database_id).list();
+        let max_items_each = self.max_items_each;
+        let listings = self.requests.into_iter().map(move |mut list| {
             if let Some(max) = max_items_each {
                 list = list.max_items(max);
             }
+            let database_id = list.database_id();
             list.items().map(move |item| item.map(|backup| DatabaseBackup { database_id, backup }))
         });
-        ListStream::new(listings.flatten_unordered(self.concurrency))
+        ListStream::new(concatenated(listings, self.concurrency, Self::LOOKAHEAD))
     }
 }

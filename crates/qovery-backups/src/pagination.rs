@@ -137,6 +137,11 @@ impl ListRequest {
         }
     }
 
+    /// The database listed.
+    pub(crate) fn database_id(&self) -> Uuid {
+        self.database_id
+    }
+
     /// Starts after this backup: the listing continues with the next older one. `None` starts
     /// at the newest backup. This is how an interrupted listing resumes: pass it what
     /// [`Error::resume_after`] returned.

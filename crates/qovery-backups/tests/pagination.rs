@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::time::Duration;
 
 use common::{client, mock, policy, server_ids};
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -200,7 +200,7 @@ async fn a_repeat_within_one_page_is_a_loop_too() {
 }
 
 #[tokio::test]
-async fn list_many_tags_each_backup_with_its_database() {
+async fn list_many_tags_each_backup_with_its_database_and_lists_database_after_database() {
     let server = mock(vec![3, 25, 0, 41], FaultPlan::none()).await;
     let ids = server.database_ids();
     let listed: Vec<(Uuid, Uuid)> = client(&server, policy(1))
@@ -212,16 +212,43 @@ async fn list_many_tags_each_backup_with_its_database() {
         .await
         .unwrap();
 
-    let mut expected_total = 0;
-    for database_id in &ids {
-        let of_this_database: Vec<Uuid> =
-            listed.iter().filter(|(db, _)| db == database_id).map(|(_, backup)| *backup).collect();
-        assert_eq!(of_this_database, server_ids(&server, *database_id), "in order, per database");
-        expected_total += of_this_database.len();
-    }
-    assert_eq!(listed.len(), expected_total);
-    let unique: HashSet<_> = listed.iter().collect();
-    assert_eq!(unique.len(), listed.len(), "nothing repeated");
+    let expected: Vec<(Uuid, Uuid)> = ids
+        .iter()
+        .flat_map(|db| server_ids(&server, *db).into_iter().map(move |backup| (*db, backup)))
+        .collect();
+    assert_eq!(listed, expected, "each database's backups newest first, databases in the order given");
+}
+
+/// The first database's first page answers last: the others are listed meanwhile, and still
+/// come after it.
+#[tokio::test(start_paused = true)]
+async fn list_many_keeps_the_order_given_whatever_order_the_answers_come_in() {
+    let server = mock(vec![45, 30, 5], FaultPlan::none().at(1, Fault::Slow(Duration::from_secs(3)))).await;
+    let ids = server.database_ids();
+    let listed: Vec<Uuid> = client(&server, policy(1))
+        .list_many(&ids)
+        .concurrency(3)
+        .items()
+        .map_ok(|item| item.database_id)
+        .try_collect()
+        .await
+        .unwrap();
+
+    let expected: Vec<Uuid> =
+        ids.iter().flat_map(|db| std::iter::repeat_n(*db, server_ids(&server, *db).len())).collect();
+    assert_eq!(listed, expected);
+    // The others were listed while the first waited: the last database's listing began
+    // before the first database's second page was asked for.
+    let requests = server.requests();
+    let of = |db: Uuid| -> Vec<usize> {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.path.contains(&db.to_string()))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert!(of(ids[2])[0] < of(ids[0])[1], "{:?} / {:?}", of(ids[2]), of(ids[0]));
 }
 
 #[tokio::test]

@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
-use qovery_backups::{DatabaseFreshness, FleetDatabase, FreshnessVerdict, printable};
+use qovery_backups::{DatabaseFreshness, FreshnessVerdict, printable};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{CheckArgs, Format, Global, MetricsLabel};
+use crate::cli::{CheckArgs, Format, Global};
 use crate::cmd::client;
 use crate::cmd::scope::{self, WhenNoneGiven};
+use crate::metrics::{self, CHECK_TIMESTAMP_HELP};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{Kind, Record, Writer, age};
 use crate::table::{self, Column};
@@ -38,7 +39,7 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     let now = Utc::now();
     let results: Vec<DatabaseFreshness> = client
         .freshness(targets, args.max_age)
-        .concurrency(args.concurrency)
+        .concurrency(args.concurrency.get)
         .now(now)
         .items()
         .collect()
@@ -46,7 +47,10 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
 
     let mut text = Vec::new();
     match args.output {
-        Format::Prometheus => prometheus(&mut text, &results, now, &args.metrics_labels)?,
+        Format::Prometheus => text.extend_from_slice(
+            metrics::backup_metrics(&results, now.timestamp(), &args.metrics_labels, CHECK_TIMESTAMP_HELP)
+                .as_bytes(),
+        ),
         format => {
             let mut out = Writer::new(&mut text, format, CHECKS);
             for result in &results {
@@ -105,80 +109,6 @@ fn report(r: &DatabaseFreshness, now: DateTime<Utc>, max_age: Duration) -> Repor
         newest_success_at: newest.map(|b| b.created_at),
         age_seconds: newest.map(|b| (now - b.created_at).num_seconds()),
         max_age_seconds: max_age.as_secs(),
-    }
-}
-
-/// A label value escaped as the text exposition format requires: backslash, double quote and
-/// line feed.
-pub(crate) fn escape_label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// The Prometheus text exposition format, for node_exporter's textfile collector: no
-/// per-sample timestamps (the collector refuses them).
-///
-/// `constant` labels (`--metrics-label`) go first on every sample, the check's timestamp
-/// included: two checks writing to one textfile directory must differ in them, or
-/// node_exporter keeps one file's timestamp and drops the other's, saying so only in its log.
-fn prometheus(
-    out: &mut impl Write,
-    results: &[DatabaseFreshness],
-    now: DateTime<Utc>,
-    constant: &[MetricsLabel],
-) -> io::Result<()> {
-    let constant: String =
-        constant.iter().map(|l| format!("{}=\"{}\",", l.name, escape_label(&l.value))).collect();
-    let labels = |r: &DatabaseFreshness| {
-        let place = r.target.place.as_ref();
-        let name = |f: fn(&FleetDatabase) -> &str| place.map_or(String::new(), |p| escape_label(f(p)));
-        format!(
-            "{constant}organization=\"{}\",project=\"{}\",environment=\"{}\",database=\"{}\",database_id=\"{}\"",
-            name(|p| &p.organization.name),
-            name(|p| &p.project.name),
-            name(|p| &p.environment.name),
-            name(|p| p.name()),
-            r.target.id
-        )
-    };
-    writeln!(
-        out,
-        "# HELP qovery_backup_last_success_timestamp_seconds Creation time of the newest successful backup, in Unix seconds."
-    )?;
-    writeln!(out, "# TYPE qovery_backup_last_success_timestamp_seconds gauge")?;
-    for r in results {
-        if let Some(b) = &r.newest_success {
-            writeln!(
-                out,
-                "qovery_backup_last_success_timestamp_seconds{{{}}} {}",
-                labels(r),
-                b.created_at.timestamp()
-            )?;
-        }
-    }
-    writeln!(
-        out,
-        "# HELP qovery_backup_check_status Verdict of the last check: 1 for the current status, 0 for the others."
-    )?;
-    writeln!(out, "# TYPE qovery_backup_check_status gauge")?;
-    // One sample per verdict and database, so an alert can match `== 1` on any of them and a
-    // dashboard sees the 0s too.
-    for r in results {
-        for status in FreshnessVerdict::ALL {
-            writeln!(
-                out,
-                "qovery_backup_check_status{{{},status=\"{status}\"}} {}",
-                labels(r),
-                u8::from(status == r.verdict)
-            )?;
-        }
-    }
-    writeln!(out, "# HELP qovery_backup_check_timestamp_seconds When the check ran, in Unix seconds.")?;
-    writeln!(out, "# TYPE qovery_backup_check_timestamp_seconds gauge")?;
-    match constant.strip_suffix(',') {
-        Some(constant) => {
-            writeln!(out, "qovery_backup_check_timestamp_seconds{{{constant}}} {}", now.timestamp())
-        }
-        None => writeln!(out, "qovery_backup_check_timestamp_seconds {}", now.timestamp()),
     }
 }
 
@@ -281,16 +211,5 @@ fn explain(result: &DatabaseFreshness, now: DateTime<Utc>, max_age: Duration) ->
         }
         (FreshnessVerdict::Error, _) => ("ERROR", "could not be checked".to_owned()),
         _ => ("MISSING", format!("no successful backup among all {looked_at} backups")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_values_escape_backslash_quote_and_newline_only() {
-        assert_eq!(escape_label("a\\b\"c\nd\te"), "a\\\\b\\\"c\\nd\te");
-        assert_eq!(escape_label("plain/name"), "plain/name");
     }
 }

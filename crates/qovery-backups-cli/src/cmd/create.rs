@@ -29,14 +29,10 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
     let total = targets.len();
     let (name, message, wait_for_it) = (args.name.clone(), args.message.clone(), args.wait);
     let policy = wait::policy(&args.waiting);
-    let mut results = futures::stream::iter(targets)
-        .map(|target| {
-            let (client, name, message, policy) = (client.clone(), name.clone(), message.clone(), policy);
-            async move {
-                (target.id, create(&client, target.id, name, message, wait_for_it.then_some(policy)).await)
-            }
-        })
-        .buffered(args.concurrency);
+    let mut results = qovery_backups::in_order(targets, args.concurrency.get, |target| {
+        let (client, name, message, policy) = (client.clone(), name.clone(), message.clone(), policy);
+        async move { (target.id, create(&client, target.id, name, message, wait_for_it.then_some(policy)).await) }
+    });
 
     let mut errors = Vec::new();
     let mut out = io::stdout().lock();

@@ -9,20 +9,17 @@ use crate::output::{self, BackupWriter};
 
 /// Writes the newest backup of each database, in the order of the arguments; a database without
 /// backups is a warning, not an error.
-pub async fn run(global: &Global, mut args: LatestArgs) -> Result<Outcome, Failure> {
+pub async fn run(global: &Global, args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    args.database_ids =
+    let database_ids =
         crate::cmd::scope::readable_ids(&client, &args.database_ids, &args.scope, global.quiet).await?;
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();
-    // In order of the arguments, --concurrency at a time.
-    let mut newest = futures::stream::iter(args.database_ids.iter().copied())
-        .map(|database_id| {
-            let backups = client.backups(database_id);
-            async move { (database_id, backups.latest().await) }
-        })
-        .buffered(args.concurrency);
+    let mut newest = qovery_backups::in_order(database_ids, args.concurrency.get, |database_id| {
+        let backups = client.backups(database_id);
+        async move { (database_id, backups.latest().await) }
+    });
     while let Some((database_id, result)) = newest.next().await {
         match result {
             Ok(Some(backup)) => writer.write(database_id, &backup)?,

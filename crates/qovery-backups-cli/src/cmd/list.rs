@@ -1,24 +1,18 @@
-//! `qovery-backups list`: every backup of one or more databases, written as it arrives.
+//! `qovery-backups list`: every backup of one or more databases, written as it arrives,
+//! database after database in the order given.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
+use futures::StreamExt as _;
 use futures::stream::BoxStream;
-use futures::{StreamExt as _, TryStreamExt as _};
-use qovery_backups::Backup;
-use uuid::Uuid;
+use qovery_backups::{DatabaseBackup, ListMany};
 
-use crate::cli::{Format, Global, ListArgs};
+use crate::cli::{Global, ListArgs};
 use crate::cmd::{client, client_builder, default_format};
 use crate::observe::{Counters, Progress};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{self, BackupWriter};
-
-/// Whether the listing goes through `list_many`, several databases at once with their items
-/// interleaved. A table is read by a person, one database after another, so it never does.
-fn interleaves(args: &ListArgs, format: Format) -> bool {
-    format != Format::Table && args.database_ids.len() > 1
-}
 
 /// Items fetched by a task of their own, up to about two pages ahead of the consumer.
 ///
@@ -50,13 +44,14 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 
 /// Writes every backup as it arrives. Errors of one database do not stop the others; what was
 /// received is written (and the JSON array closed) before any error is reported.
-pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
-    if !args.scope.is_empty() || args.database_ids.is_empty() {
-        args.database_ids =
-            crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
-                .await?;
-    }
-    if args.start_after.is_some() && args.database_ids.len() > 1 {
+pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
+    let database_ids = if !args.scope.is_empty() || args.database_ids.is_empty() {
+        crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
+            .await?
+    } else {
+        args.database_ids
+    };
+    if args.start_after.is_some() && database_ids.len() > 1 {
         return Err(Failure::Usage(
             "--start-after continues one database's listing: give exactly one DATABASE_ID".into(),
         ));
@@ -67,32 +62,19 @@ pub async fn run(global: &Global, mut args: ListArgs, counters: Arc<Counters>) -
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();
 
-    let mut items: BoxStream<'static, Result<(Uuid, Backup), qovery_backups::Error>> =
-        if interleaves(&args, format) {
-            let mut many = client.list_many(args.database_ids).concurrency(usize::from(args.concurrency));
-            if let Some(limit) = args.limit {
-                many = many.max_items_each(limit);
-            }
-            many.items().map_ok(|item| (item.database_id, item.backup)).boxed()
-        } else {
-            let (start_after, limit) = (args.start_after, args.limit);
-            let sequential = futures::stream::iter(args.database_ids)
-                .flat_map(move |database_id| {
-                    let mut list = client.backups(database_id).list();
-                    if let Some(start) = start_after {
-                        list = list.start_after(start);
-                    }
-                    if let Some(limit) = limit {
-                        list = list.max_items(limit);
-                    }
-                    list.items().map(move |item| item.map(|backup| (database_id, backup)))
-                })
-                .boxed();
-            ahead(sequential)
-        };
+    let (start_after, limit) = (args.start_after, args.limit);
+    let listings = database_ids.into_iter().map(|database_id| {
+        let list = client.backups(database_id).list().start_after(start_after);
+        match limit {
+            Some(limit) => list.max_items(limit),
+            None => list,
+        }
+    });
+    let many = ListMany::from_requests(listings).concurrency(args.concurrency.get);
+    let mut items = ahead(many.items().boxed());
     while let Some(item) = items.next().await {
         match item {
-            Ok((database_id, backup)) => {
+            Ok(DatabaseBackup { database_id, backup, .. }) => {
                 writer.write(database_id, &backup)?;
                 counters.items.fetch_add(1, Relaxed);
             }

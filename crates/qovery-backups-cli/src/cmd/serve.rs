@@ -24,13 +24,16 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use qovery_backups::{DatabaseFreshness, Event, FleetDatabase, FreshnessVerdict, Observer};
+use qovery_backups::{DatabaseFreshness, Event, FreshnessVerdict, Observer};
 
 use crate::cli::{Global, ServeArgs};
-use crate::cmd::check::escape_label;
 use crate::cmd::client_builder;
 use crate::cmd::scope::{self, WhenNoneGiven};
+use crate::metrics::{self, escape_label};
 use crate::outcome::{Failure, Outcome, Phrased};
+
+/// The HELP of `qovery_backup_check_timestamp_seconds` for the exporter.
+const ROUND_TIMESTAMP_HELP: &str = "When the check ran (the end of the exporter's round), in Unix seconds.";
 
 /// OpenMetrics, which is what prometheus-client writes (counters end in `_total`, `# EOF` last),
 /// for a scraper that asks for it (Prometheus does).
@@ -76,27 +79,11 @@ struct State {
 
 /// The backup metrics of one completed round.
 struct Snapshot {
-    /// The `qovery_backup_*` families in OpenMetrics text, without the final `# EOF`.
+    /// The `qovery_backup_*` families (gauges, written alike in OpenMetrics and the classic
+    /// text format), without OpenMetrics' final `# EOF`.
     text: String,
     /// When the round completed, for /readyz.
     completed: Instant,
-}
-
-/// Labels of one database, as `check --output prometheus` writes them.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DatabaseLabels {
-    organization: Escaped,
-    project: Escaped,
-    environment: Escaped,
-    database: Escaped,
-    database_id: Escaped,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatusLabels {
-    #[prometheus(flatten)]
-    database: DatabaseLabels,
-    status: Escaped,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -220,7 +207,7 @@ async fn run_rounds(client: qovery_backups::Client, args: ServeArgs, quiet: bool
         match outcome {
             Ok(results) => {
                 let ended = Utc::now();
-                let text = render(&results, ended.timestamp());
+                let text = metrics::backup_metrics(&results, ended.timestamp(), &[], ROUND_TIMESTAMP_HELP);
                 for verdict in FreshnessVerdict::ALL {
                     let count = results.iter().filter(|r| r.verdict == verdict).count();
                     own.databases
@@ -260,7 +247,7 @@ async fn round(
             .await?;
     Ok(client
         .freshness(targets, args.max_age)
-        .concurrency(args.concurrency)
+        .concurrency(args.concurrency.get)
         .now(Utc::now())
         .items()
         .collect()
@@ -275,54 +262,6 @@ fn describe(failure: &Failure) -> String {
         Failure::Usage(message) | Failure::Other(message) => message.clone(),
         Failure::Io(error) => error.to_string(),
     }
-}
-
-/// The `qovery_backup_*` metrics of a round, with the names and labels of
-/// `check --output prometheus`, in OpenMetrics text without its final `# EOF`.
-fn render(results: &[DatabaseFreshness], check_timestamp: i64) -> String {
-    let mut registry = Registry::default();
-    let last_success = Family::<DatabaseLabels, Gauge>::default();
-    let status = Family::<StatusLabels, Gauge>::default();
-    let checked: Gauge = Gauge::default();
-    registry.register(
-        "qovery_backup_last_success_timestamp_seconds",
-        "Creation time of the newest successful backup, in Unix seconds",
-        last_success.clone(),
-    );
-    registry.register(
-        "qovery_backup_check_status",
-        "Verdict of the last check: 1 for the current status, 0 for the others",
-        status.clone(),
-    );
-    registry.register(
-        "qovery_backup_check_timestamp_seconds",
-        "When the check ran (the end of the exporter's round), in Unix seconds",
-        checked.clone(),
-    );
-    for r in results {
-        let place = r.target.place.as_ref();
-        let name = |f: fn(&FleetDatabase) -> &str| escaped(place.map_or("", f));
-        let labels = DatabaseLabels {
-            organization: name(|p| &p.organization.name),
-            project: name(|p| &p.project.name),
-            environment: name(|p| &p.environment.name),
-            database: name(|p| p.name()),
-            database_id: escaped(r.target.id.to_string()),
-        };
-        if let Some(b) = &r.newest_success {
-            last_success.get_or_create(&labels).set(b.created_at.timestamp());
-        }
-        for verdict in FreshnessVerdict::ALL {
-            status
-                .get_or_create(&StatusLabels { database: labels.clone(), status: escaped(verdict.as_str()) })
-                .set(i64::from(verdict == r.verdict));
-        }
-    }
-    checked.set(check_timestamp);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode_registry(&mut text, &registry)
-        .expect("writing to a String cannot fail");
-    text
 }
 
 /// The body of /metrics: the last round's backup metrics (none before the first), then the
