@@ -1,6 +1,8 @@
 //! What to do about an error, in the terms of this command line: its flags and the environment
 //! variables it reads. The SDK's own [`qovery_backups::Error::hint`] is used where the command
-//! line has nothing more specific to say.
+//! line has nothing more specific to say, except for configuration errors: the SDK's remedies
+//! name its builder methods (`ClientBuilder::allow_insecure_http`), which this tool's users
+//! cannot call, so every configuration problem gets this tool's own hint.
 
 use qovery_backups::{ConfigProblem, Error, Operation};
 
@@ -14,7 +16,7 @@ pub fn for_error(error: &Error) -> Option<String> {
         );
     }
     if let Some(problem) = error.config_problem() {
-        return config_hint(problem);
+        return Some(config_hint(problem).to_owned());
     }
     // Where to resume helps only when the same call can succeed next time: a decode error, a
     // 4xx or a page that is not JSON would fail the same way again.
@@ -35,8 +37,10 @@ pub fn for_error(error: &Error) -> Option<String> {
 
 /// The flag or variable to change, for each setting the SDK can refuse. The SDK's own wording
 /// names its builder methods, which mean nothing on a command line.
-fn config_hint(problem: ConfigProblem) -> Option<String> {
-    let hint = match problem {
+fn config_hint(problem: ConfigProblem) -> &'static str {
+    // The message names no remedy (the SDK keeps it for `hint()`), so each problem needs one
+    // here: a problem the SDK adds later gets the options that reach the client.
+    match problem {
         ConfigProblem::MissingToken => {
             "set QOVERY_API_TOKEN (or QOVERY_CLI_ACCESS_TOKEN) to an organization API token from the Qovery console"
         }
@@ -53,7 +57,7 @@ fn config_hint(problem: ConfigProblem) -> Option<String> {
         ConfigProblem::NoTls => {
             "install a build with TLS (the default features), or use a plain http:// URL to this machine"
         }
-        _ => return None,
-    };
-    Some(hint.to_owned())
+        ConfigProblem::Other => "run again with -v to see what refused the setting",
+        _ => "check --api-url, --token, --auth-scheme and --timeout, and QOVERY_API_URL and QOVERY_API_TOKEN",
+    }
 }

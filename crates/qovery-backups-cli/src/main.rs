@@ -1,7 +1,8 @@
 //! `qovery-backups`: Qovery database backups from a shell or cron.
 //!
 //! Exit codes: 0 success; 1 an API, network or decoding error (after retries); 2 a usage or
-//! configuration error; 3 `check` found a database without a fresh successful backup.
+//! configuration error; 3 `check` found a database without a fresh successful backup; 70 a bug
+//! in the tool or the SDK (sysexits' `EX_SOFTWARE`).
 //!
 //! This file only wires the parts together: `cli` (the command line), `cmd` (one module per
 //! command), `output` (formats and buffering), `observe` (logs and progress on stderr) and

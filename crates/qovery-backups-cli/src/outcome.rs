@@ -3,6 +3,10 @@
 //!
 //! Commands return [`Outcome`] or [`Failure`] and print nothing about failures themselves, so
 //! that every failure is phrased, and mapped to an exit code, in one place.
+//!
+//! Exit codes: 0 success; 1 an API, network or decoding error; 2 a usage or configuration
+//! error; 3 `check` found a database without a fresh successful backup; [`INTERNAL_ERROR`] (70)
+//! a bug in the tool or the SDK.
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;
@@ -30,11 +34,18 @@ pub enum Failure {
     Other(String),
 }
 
+/// The exit code of a bug in this tool or the SDK (a request the SDK could not build): 70,
+/// sysexits' `EX_SOFTWARE`, so that neither a script nor a person reads it as a mistake in the
+/// command line (2) or a failure of the API (1).
+pub const INTERNAL_ERROR: u8 = 70;
+
 /// An SDK error as it is told: its line, its causes (shown with -v) and its hint.
 pub struct Phrased {
     line: String,
     causes: Vec<String>,
     hint: Option<String>,
+    /// The exit code the error calls for, if it is not the usual 1.
+    code: Option<u8>,
 }
 
 impl Phrased {
@@ -48,7 +59,7 @@ impl Phrased {
             causes.push(c.to_string());
             cause = c.source();
         }
-        Phrased { line: error.to_string(), causes, hint }
+        Phrased { line: error.to_string(), causes, hint, code: exit_code_of(error) }
     }
 
     /// The error's one line, without `error: ` (for a log that has its own prefix).
@@ -109,21 +120,62 @@ fn report(failure: Failure, verbose: u8) -> ExitCode {
             1
         }
         Failure::Api(errors) => {
-            let mut code = 1;
-            for error in &errors {
-                Phrased::new(error, crate::hint::for_error(error)).write(&mut stderr, verbose);
-                if matches!(error, qovery_backups::Error::Config { .. }) {
-                    code = 2;
-                }
-            }
-            code
+            let phrased = errors.iter().map(|error| Phrased::new(error, crate::hint::for_error(error)));
+            write_all(phrased, &mut stderr, verbose)
         }
-        Failure::Reported(errors) => {
-            for error in &errors {
-                error.write(&mut stderr, verbose);
-            }
-            1
-        }
+        Failure::Reported(errors) => write_all(errors, &mut stderr, verbose),
     };
     ExitCode::from(code)
+}
+
+/// Writes each error, and returns the exit code of the worst: a bug outranks a configuration
+/// error, which outranks the rest.
+fn write_all(errors: impl IntoIterator<Item = Phrased>, out: &mut impl io::Write, verbose: u8) -> u8 {
+    let mut code = 1;
+    for error in errors {
+        error.write(out, verbose);
+        code = match (code, error.code) {
+            (INTERNAL_ERROR, _) | (_, None) => code,
+            (_, Some(worse)) => worse,
+        };
+    }
+    code
+}
+
+/// The exit code `error` calls for, when not 1: a bug in the tool or the SDK is
+/// [`INTERNAL_ERROR`], a setting the SDK refused is a usage error (2).
+fn exit_code_of(error: &qovery_backups::Error) -> Option<u8> {
+    if error.is_bug() {
+        Some(INTERNAL_ERROR)
+    } else if error.is_config() {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use qovery_backups::{ConfigProblem, Error, Operation, StatusCode};
+
+    use super::*;
+
+    fn code(errors: Vec<Error>) -> u8 {
+        let phrased = errors.iter().map(|error| Phrased::new(error, None));
+        write_all(phrased, &mut io::sink(), 0)
+    }
+
+    /// A bug must never read as "fix your command line" (2) or "the API failed" (1), whatever
+    /// else failed beside it.
+    #[test]
+    fn a_bug_exits_70_and_outranks_configuration_and_api_errors() {
+        let bug = || Error::request_build(Operation::ListOrganizations, "unbuildable");
+        let config = || Error::config(ConfigProblem::BaseUrl, "the base URL is not a URL");
+        let api = || Error::api(Operation::ListOrganizations, StatusCode::BAD_GATEWAY);
+        assert_eq!(code(vec![api()]), 1);
+        assert_eq!(code(vec![api(), config()]), 2);
+        assert_eq!(code(vec![bug()]), INTERNAL_ERROR);
+        assert_eq!(code(vec![bug(), config(), api()]), INTERNAL_ERROR);
+        assert_eq!(code(vec![config(), bug()]), INTERNAL_ERROR);
+    }
 }

@@ -481,7 +481,7 @@ async fn the_cli_and_the_sdk_give_every_database_the_same_verdict() {
         let age = humantime::parse_duration(max_age).unwrap();
         let sdk: Vec<(Uuid, String)> = client
             .freshness(targets, age)
-            .stream()
+            .items()
             .map(|r| (r.target.id, r.verdict.as_str().to_owned()))
             .collect()
             .await;

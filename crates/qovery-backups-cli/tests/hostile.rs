@@ -55,10 +55,10 @@ async fn check_stops_paging_at_the_edge_of_the_window() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_escape_laden_error_detail_is_one_printable_line() {
-    // A database the mock does not have: a 404 whose `detail` carries ESC, BEL, CR and LF.
+    // A backup the mock does not have: a 404 whose `detail` carries ESC, BEL, CR and LF.
     let server = mock(vec![5], FaultPlan::none().at(1, Fault::Escape)).await;
-    let unknown = Uuid::new_v4().to_string();
-    let output = run(&server, &["list", &unknown, "--output", "ndjson", "--max-attempts", "1"]).await;
+    let (database, unknown) = (server.database_ids()[0].to_string(), Uuid::new_v4().to_string());
+    let output = run(&server, &["delete", &database, &unknown, "--max-attempts", "1"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(server.requests()[0].fault, Some(Fault::Escape));
     let text = stderr(&output);
@@ -157,7 +157,23 @@ fn each_refused_setting_gets_a_hint_naming_what_to_change_here() {
         assert_eq!(lines.len(), 2, "the refusal, then its hint: {text}");
         assert!(lines[0].contains(what), "{url}: {text}");
         assert!(lines[1].starts_with("hint: ") && lines[1].contains(flag), "{url}: {text}");
+        // The SDK's remedies name its builder methods; this tool's users have flags instead.
+        assert!(!text.contains("ClientBuilder") && !text.contains("allow_insecure_http"), "{url}: {text}");
     }
+}
+
+/// What a user sees for a plain-http base URL to another machine: the problem once, then the
+/// remedy once, in this tool's terms.
+#[test]
+fn a_plain_http_url_elsewhere_is_one_error_and_one_hint_naming_the_flag() {
+    let output = run_against("http://example.com", &["list", &Uuid::nil().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: invalid client configuration: refusing to send the token in clear over http:// to example.com, \
+         which is not this machine\n\
+         hint: use an https:// URL for --api-url (QOVERY_API_URL); plain http is allowed to this machine only\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

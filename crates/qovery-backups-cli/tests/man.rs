@@ -69,6 +69,7 @@ fn man_dir_writes_a_page_per_command_with_its_options_exit_status_and_examples()
         assert!(page.contains("EXIT STATUS") && page.contains("EXAMPLES"), "{command}");
         let reads_the_environment = !["completions", "mock", "demo"].contains(command);
         assert_eq!(page.contains("QOVERY_API_TOKEN"), reads_the_environment, "{command}");
+        assert_eq!(page.contains("A bug in qovery"), reads_the_environment, "{command}: exit 70 documented");
         assert!(page.is_ascii(), "{command}: troff reads Latin-1, so anything past ASCII is escaped");
     }
 }

@@ -62,8 +62,11 @@ impl AuthScheme {
 pub(crate) fn authorization(token: &SecretString, scheme: AuthScheme) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(&format!("{} {}", scheme.prefix(), token.expose_secret().trim()))
         .map_err(|_| {
-            Error::config(crate::ConfigProblem::MalformedToken, "the token contains characters that cannot go in an HTTP header; copy it again without line breaks or spaces")
-        })?;
+        Error::config(
+            crate::ConfigProblem::MalformedToken,
+            "the token holds characters that cannot go in an HTTP header",
+        )
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }

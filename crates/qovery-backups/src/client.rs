@@ -80,6 +80,7 @@ struct ClientRef {
     api: qovery_backups_api::Client,
     retry: RetryPolicy,
     timeout: Duration,
+    connect_timeout: Duration,
     base_url: String,
     redactor: Redactor,
     observers: Observers,
@@ -92,7 +93,7 @@ impl Client {
     ///
     /// ```
     /// let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 3); // every setting has a default but the token
+    /// assert_eq!(client.retry().max_attempts(), 3); // every setting has a default but the token
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn builder() -> ClientBuilder {
@@ -198,17 +199,31 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// The retry policy in force.
+    /// The retry policy in force, as set by [`ClientBuilder::retry`].
     ///
     /// ```
     /// use qovery_backups::{Client, RetryPolicy};
     ///
     /// let client = Client::builder().token("qov_example_token").retry(RetryPolicy::never()).build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 1);
+    /// assert_eq!(client.retry().max_attempts(), 1);
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub fn retry(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The retry policy in force.
+    ///
+    /// ```
+    /// # let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// #[allow(deprecated)]
+    /// let policy = client.retry_policy();
+    /// assert_eq!(policy.max_attempts(), client.retry().max_attempts());
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
+    #[deprecated(note = "use `Client::retry`, named as the builder's setter `ClientBuilder::retry`")]
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        self.retry()
     }
 
     /// The per-attempt timeout.
@@ -225,6 +240,23 @@ impl Client {
     /// ```
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The time allowed to open a connection: 10 s unless set with
+    /// [`ClientBuilder::connect_timeout`], and never more than the per-attempt timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let client = qovery_backups::Client::builder().token("qov_example_token").build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(10));
+    /// // Within a 2 s attempt, a connection cannot take 10 s.
+    /// let client = qovery_backups::Client::builder().token("qov_example_token").timeout(Duration::from_secs(2)).build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(2));
+    /// # Ok::<(), qovery_backups::Error>(())
+    /// ```
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
     }
 
     /// What the retry loop needs: the policy, the per-attempt timeout, the observer.
@@ -254,6 +286,7 @@ impl fmt::Debug for Client {
             .field("token", &"[redacted]")
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("connect_timeout", &self.inner.connect_timeout)
             .field("max_response_bytes", &self.inner.api.inner().max_response_bytes())
             .field("observer", &self.inner.observers)
             .finish()
@@ -299,6 +332,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -382,7 +416,7 @@ impl ClientBuilder {
     ///     .token("qov_example_token")
     ///     .retry(RetryPolicy::default().with_max_attempts(5))
     ///     .build()?;
-    /// assert_eq!(client.retry_policy().max_attempts(), 5);
+    /// assert_eq!(client.retry().max_attempts(), 5);
     /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -416,8 +450,9 @@ impl ClientBuilder {
     /// let client = qovery_backups::Client::builder()
     ///     .token("qov_example_token")
     ///     .connect_timeout(Duration::from_secs(3))
-    ///     .build();
-    /// assert!(client.is_ok());
+    ///     .build()?;
+    /// assert_eq!(client.connect_timeout(), Duration::from_secs(3));
+    /// # Ok::<(), qovery_backups::Error>(())
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -564,7 +599,9 @@ impl ClientBuilder {
     ///
     /// let error = Client::builder().build().unwrap_err();
     /// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
-    /// assert_eq!(error.to_string(), "invalid client configuration: no API token was given (ClientBuilder::token)");
+    /// // The message says what is wrong; the hint, what to change.
+    /// assert_eq!(error.to_string(), "invalid client configuration: no API token was given");
+    /// assert!(error.hint().unwrap().contains("ClientBuilder::token"));
     ///
     /// let client = Client::builder().token("qov_example_token").build()?;
     /// # let _ = client;
@@ -572,7 +609,8 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.filter(|t| !t.expose_secret().trim().is_empty()).ok_or_else(|| {
-            // Said in the terms the caller used: the builder, or the environment.
+            // Said in the terms the caller used: the builder, or the environment. What to do
+            // about it is the hint's (`ConfigProblem::hint`).
             if self.token_from_env {
                 Error::config(
                     ConfigProblem::MissingToken,
@@ -582,7 +620,7 @@ impl ClientBuilder {
                     ),
                 )
             } else {
-                Error::config(ConfigProblem::MissingToken, "no API token was given (ClientBuilder::token)")
+                Error::config(ConfigProblem::MissingToken, "no API token was given")
             }
         })?;
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
@@ -600,10 +638,11 @@ impl ClientBuilder {
         headers.insert(AUTHORIZATION, authorization(&token, scheme)?);
         let user_agent =
             self.user_agent.unwrap_or_else(|| format!("qovery-backups/{}", env!("CARGO_PKG_VERSION")));
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).min(timeout);
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).min(timeout))
+            .connect_timeout(connect_timeout)
             // Redirects would carry the token to wherever they point.
             .redirect(reqwest::redirect::Policy::none());
         if base_url.scheme() == "http" {
@@ -621,17 +660,16 @@ impl ClientBuilder {
             // Said now rather than as a connection error on the first call.
             return Err(Error::config(
                 ConfigProblem::NoTls,
-                "this build has no TLS, so https URLs cannot be reached: enable the \
-                 `rustls`, `rustls-ring` or `native-tls` feature of qovery-backups",
+                "the base URL is https, but this build has no TLS to reach it",
             ));
         }
         // With `rustls-ring` alone, reqwest's rustls has no provider compiled in and uses the
         // process default. A provider the program installed already is its choice, and is kept.
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = http
-            .build()
-            .map_err(|e| Error::config(ConfigProblem::Other, format!("cannot set up HTTP: {e}")))?;
+        let http = http.build().map_err(|e| {
+            Error::config_caused_by(ConfigProblem::Other, "the HTTP client could not be set up", e)
+        })?;
         let mut limits = qovery_backups_api::Limits::default();
         if let Some(max) = self.max_response_bytes {
             limits = limits.with_max_response_bytes(max);
@@ -643,6 +681,7 @@ impl ClientBuilder {
                 api: qovery_backups_api::Client::new_with_client(&base_url, http, limits),
                 retry: self.retry,
                 timeout,
+                connect_timeout,
                 base_url,
                 redactor: Redactor::new(token),
                 observers: Observers::new(self.observer),
@@ -655,23 +694,19 @@ impl ClientBuilder {
 /// The base URL, if it is one the token may be sent to. Errors never repeat the URL whole: it
 /// could hold a password.
 fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::Url, Error> {
-    let url = reqwest::Url::parse(base_url).map_err(|e| {
-        Error::config(
-            ConfigProblem::BaseUrl,
-            format!("the base URL is not a URL ({e}); it looks like {DEFAULT_BASE_URL}"),
-        )
-    })?;
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::config_caused_by(ConfigProblem::BaseUrl, "the base URL is not a URL", e))?;
     if !url.username().is_empty() || url.password().is_some() {
         // reqwest would send these as `Authorization: Basic`, replacing the token.
         return Err(Error::config(
             ConfigProblem::BaseUrl,
-            "the base URL holds a user name or password, which would replace the token; remove them",
+            "the base URL holds a user name or password, which would replace the token",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(
             ConfigProblem::BaseUrl,
-            "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths; remove it",
+            "the base URL has a query or fragment (`?…`, `#…`), which cannot be combined with the API's paths",
         ));
     }
     let host = url.host_str().unwrap_or("");
@@ -680,14 +715,11 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<reqwest::
         "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
         "http" => Err(Error::config(
             ConfigProblem::InsecureHttp,
-            format!(
-                "refusing to send the token in clear over http:// to {host}: use https, or allow plain HTTP \
-             explicitly (ClientBuilder::allow_insecure_http)"
-            ),
+            format!("refusing to send the token in clear over http:// to {host}, which is not this machine"),
         )),
         other => Err(Error::config(
             ConfigProblem::BaseUrl,
-            format!("the base URL has scheme `{other}`; use https"),
+            format!("the base URL's scheme is `{other}`, not https"),
         )),
     }
 }
@@ -715,9 +747,9 @@ mod tests {
         for loopback in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"] {
             assert!(check_base_url(loopback, false).is_ok(), "{loopback}");
         }
-        assert!(refused("http://10.0.0.8").contains("allow_insecure_http"));
+        assert!(refused("http://10.0.0.8").contains("in clear over http:// to 10.0.0.8"));
         assert!(check_base_url("http://10.0.0.8", true).is_ok());
-        assert!(refused("ftp://api.qovery.com").contains("scheme `ftp`"));
+        assert!(refused("ftp://api.qovery.com").contains("scheme is `ftp`"));
     }
 
     #[test]
@@ -740,10 +772,24 @@ mod tests {
     }
 
     #[test]
-    fn the_missing_token_is_named_in_the_callers_terms() {
+    fn the_missing_token_is_the_message_and_the_builder_method_is_the_hint() {
         let error = Client::builder().build().unwrap_err();
-        assert!(error.to_string().contains("ClientBuilder::token"), "{error}");
-        assert!(!error.to_string().contains("QOVERY_API_TOKEN"), "{error}");
+        assert_eq!(error.to_string(), "invalid client configuration: no API token was given");
+        assert!(error.hint().unwrap().contains("ClientBuilder::token"), "{error}");
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_set_up_keeps_the_cause_as_its_source() {
+        use std::error::Error as _;
+
+        let error = Client::builder().token("qov_0123456789").user_agent("two\nlines").build().unwrap_err();
+        assert_eq!(error.config_problem(), Some(ConfigProblem::Other));
+        assert_eq!(error.to_string(), "invalid client configuration: the HTTP client could not be set up");
+        assert!(error.source().is_some_and(|cause| cause.is::<reqwest::Error>()), "{error:?}");
+
+        let error = Client::builder().token("qov_0123456789").base_url("api.qovery.com").build().unwrap_err();
+        assert_eq!(error.to_string(), "invalid client configuration: the base URL is not a URL");
+        assert!(error.source().is_some_and(|cause| cause.is::<url::ParseError>()), "{error:?}");
     }
 
     #[test]
@@ -762,6 +808,56 @@ mod tests {
         ];
         for (builder, expected) in cases {
             assert_eq!(problem(builder), Some(expected));
+        }
+    }
+
+    /// The message is the problem; the remedy, which may name a builder method or a feature,
+    /// is the hint's, so that a program with its own settings (a CLI's flags) can replace it.
+    #[test]
+    fn a_refusal_names_no_remedy_and_every_problem_has_a_hint() {
+        let token = "qov_0123456789";
+        let refusals = [
+            Client::builder(),
+            Client::builder().token("qov_0123\n456789"),
+            Client::builder().token(token).base_url("not a url"),
+            Client::builder().token(token).base_url("https://u:p@api.qovery.com"),
+            Client::builder().token(token).base_url("https://api.qovery.com/?q"),
+            Client::builder().token(token).base_url("ftp://api.qovery.com"),
+            Client::builder().token(token).base_url("http://10.0.0.8"),
+            Client::builder().token(token).timeout(Duration::ZERO),
+            Client::builder().token(token).user_agent("two\nlines"),
+        ];
+        for builder in refusals {
+            let error = builder.build().unwrap_err();
+            let message = error.to_string();
+            for remedy in ["ClientBuilder", "allow_insecure_http", "feature", "remove", "use https", "copy"] {
+                assert!(!message.contains(remedy), "{remedy:?} in {message:?}");
+            }
+            assert!(error.hint().is_some_and(|hint| !hint.is_empty()), "{message}");
+        }
+
+        let every = [
+            ConfigProblem::MissingToken,
+            ConfigProblem::MalformedToken,
+            ConfigProblem::BaseUrl,
+            ConfigProblem::InsecureHttp,
+            ConfigProblem::ZeroTimeout,
+            ConfigProblem::NoTls,
+            ConfigProblem::Other,
+        ];
+        for problem in every {
+            // Exhaustive: a new problem does not compile here until it is in `every`.
+            match problem {
+                ConfigProblem::MissingToken
+                | ConfigProblem::MalformedToken
+                | ConfigProblem::BaseUrl
+                | ConfigProblem::InsecureHttp
+                | ConfigProblem::ZeroTimeout
+                | ConfigProblem::NoTls
+                | ConfigProblem::Other => {}
+            }
+            let hint = Error::config(problem, "x").hint();
+            assert!(hint.is_some_and(|hint| hint.len() > 20), "{problem:?}");
         }
     }
 }

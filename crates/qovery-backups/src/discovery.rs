@@ -224,6 +224,23 @@ impl FleetDatabase {
     }
 }
 
+/// The databases of [`Databases::items`], each once: a [`ListStream`] of [`FleetDatabase`],
+/// named as [`Items`](crate::Items) and [`ManyItems`](crate::ManyItems) are.
+///
+/// ```no_run
+/// # async fn run(client: qovery_backups::Client) -> Result<(), qovery_backups::Error> {
+/// use futures::TryStreamExt as _;
+/// use qovery_backups::{DatabaseItems, Scope};
+///
+/// let mut databases: DatabaseItems = client.databases([Scope::All]).items();
+/// while let Some(database) = databases.try_next().await? {
+///     println!("{} {}", database.id(), database.name());
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub type DatabaseItems = ListStream<FleetDatabase>;
+
 /// The databases of some [`Scope`]s. Get one from [`Client::databases`].
 ///
 /// ```
@@ -313,7 +330,7 @@ impl Databases {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn items(self) -> ListStream<FleetDatabase> {
+    pub fn items(self) -> DatabaseItems {
         let concurrency = self.concurrency;
         let client = self.client.clone();
         let found = stream::once(async move { self.places().await }).flat_map(move |(places, errors)| {

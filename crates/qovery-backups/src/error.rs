@@ -166,13 +166,35 @@ pub enum Error {
         refusal: crate::Refusal,
     },
     /// The client was configured wrongly (no token, a bad URL, plain HTTP to a remote host).
+    /// The message says what is wrong; [`Error::hint`] says what to change, for each
+    /// [`ConfigProblem`].
     #[non_exhaustive]
     Config {
         /// Which setting is wrong, for code that reacts without reading the message.
         problem: ConfigProblem,
-        /// What is wrong, in words.
+        /// What is wrong, in words: the problem only, never the remedy.
         message: String,
+        /// What refused the setting (the URL parser, the HTTP client), when something did; also
+        /// reached through [`std::error::Error::source`].
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
+    /// A request could not be built: a bug in this crate or in the generated client, never the
+    /// caller's configuration or the server's answer (every setting that could make a request
+    /// unbuildable is checked when the client is built). Never retried. Why is in
+    /// [`std::error::Error::source`].
+    #[non_exhaustive]
+    RequestBuild {
+        /// The operation whose request could not be built.
+        operation: Operation,
+        /// What refused it.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    // The four outcomes of a wait below are not failed calls, yet they are kept in this enum
+    // rather than in a wait error type of their own: `wait(..).await` and
+    // `create_and_wait(..).await` fail with them and with the failures of the calls they make
+    // (the create, each poll), and callers `?` a wait beside plain calls in one function. A
+    // second type would make every such caller convert, and make a poll's `Error::Api` one
+    // level deeper to match. What sets them apart is said once, in `Error::call_parts`.
     /// A backup waited on ([`Backups::wait`](crate::Backups::wait)) ended `ERROR` or `CANCELED`.
     #[non_exhaustive]
     BackupFailed {
@@ -279,8 +301,40 @@ pub enum ConfigProblem {
     ZeroTimeout,
     /// An https base URL in a build without any TLS feature.
     NoTls,
-    /// Anything else: the HTTP client could not be set up, a request could not be built.
+    /// Anything else: the HTTP client could not be set up (a `User-Agent` that cannot go in a
+    /// header, a TLS library that fails to load); the cause is in
+    /// [`std::error::Error::source`].
     Other,
+}
+
+impl ConfigProblem {
+    /// What to change, in this crate's terms (its builder methods, its features, the
+    /// environment variables [`Client::from_env`](crate::Client::from_env) reads); what
+    /// [`Error::hint`] says for an [`Error::Config`]. A program with its own settings (flags, a
+    /// configuration file) names those instead.
+    fn hint(self) -> &'static str {
+        match self {
+            ConfigProblem::MissingToken => {
+                "pass an organization API token to `ClientBuilder::token`, or set QOVERY_API_TOKEN (or QOVERY_CLI_ACCESS_TOKEN) for `Client::from_env`"
+            }
+            ConfigProblem::MalformedToken => "copy the token again, without line breaks or spaces",
+            ConfigProblem::BaseUrl => {
+                "give the base URL as https://host[:port][/path], without a user name, password, query or fragment, e.g. https://api.qovery.com"
+            }
+            ConfigProblem::InsecureHttp => {
+                "use an https:// base URL; if the network to that host is trusted, allow plain HTTP with `ClientBuilder::allow_insecure_http(true)`"
+            }
+            ConfigProblem::ZeroTimeout => {
+                "give `ClientBuilder::timeout` a duration longer than zero (30 s by default)"
+            }
+            ConfigProblem::NoTls => {
+                "enable the `rustls`, `rustls-ring` or `native-tls` feature of qovery-backups, or use a plain http:// base URL to this machine"
+            }
+            ConfigProblem::Other => {
+                "the error's source says what refused the setting; a `ClientBuilder::user_agent` with line breaks is one cause"
+            }
+        }
+    }
 }
 
 /// The longest body excerpt an error keeps.
@@ -332,9 +386,36 @@ impl Error {
     /// assert!(error.is_config());
     /// assert_eq!(error.config_problem(), Some(ConfigProblem::MissingToken));
     /// assert_eq!(error.to_string(), "invalid client configuration: no API token");
+    /// assert!(error.hint().is_some(), "the remedy is the hint's, for every problem");
     /// ```
     pub fn config(problem: ConfigProblem, message: impl Into<String>) -> Error {
-        Error::Config { problem, message: message.into() }
+        Error::Config { problem, message: message.into(), source: None }
+    }
+
+    /// Makes an [`Error::RequestBuild`], for tests of code that handles this crate's errors (a
+    /// command line's exit code for a bug, say).
+    ///
+    /// ```
+    /// use qovery_backups::{Error, Operation};
+    ///
+    /// let error = Error::request_build(Operation::ListOrganizations, "a header value with a line break");
+    /// assert!(error.is_bug() && !error.is_config() && !error.is_retryable());
+    /// assert_eq!(error.to_string(), "listing the organizations: the request could not be built (a bug in qovery-backups)");
+    /// ```
+    pub fn request_build(
+        operation: Operation,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        Error::RequestBuild { operation, source: source.into() }
+    }
+
+    /// A configuration error with the error that refused the setting, kept as its source.
+    pub(crate) fn config_caused_by(
+        problem: ConfigProblem,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Config { problem, message: message.into(), source: Some(Box::new(source)) }
     }
 
     /// Which setting a configuration error is about; `None` for every other error.
@@ -505,6 +586,21 @@ impl Error {
         matches!(self, Error::Config { .. })
     }
 
+    /// Whether the error is a bug in this crate rather than anything the caller or the server
+    /// did ([`Error::RequestBuild`]): worth reporting, pointless to retry or to reconfigure. A
+    /// command line exits with its internal-error code for it, not its usage code.
+    ///
+    /// ```
+    /// use qovery_backups::{ConfigProblem, Error};
+    ///
+    /// // A refused setting is the caller's to fix, not a bug.
+    /// let error = Error::config(ConfigProblem::ZeroTimeout, "the per-attempt timeout is zero");
+    /// assert!(!error.is_bug());
+    /// ```
+    pub fn is_bug(&self) -> bool {
+        matches!(self, Error::RequestBuild { .. })
+    }
+
     /// The operation that failed, if the error came from a call.
     ///
     /// ```
@@ -514,23 +610,7 @@ impl Error {
     /// assert_eq!(Error::api(op, StatusCode::BAD_GATEWAY).operation(), Some(&op));
     /// ```
     pub fn operation(&self) -> Option<&Operation> {
-        match self {
-            Error::Api { operation, .. }
-            | Error::Transport { operation, .. }
-            | Error::Timeout { operation, .. }
-            | Error::Decode { operation, .. }
-            | Error::NotJson { operation, .. }
-            | Error::TooLarge { operation, .. }
-            | Error::PaginationLoop { operation, .. }
-            | Error::UnknownDatabase { operation, .. }
-            | Error::ManagedByProvider { operation, .. } => Some(operation),
-            Error::PruneRefused { .. }
-            | Error::Config { .. }
-            | Error::BackupFailed { .. }
-            | Error::BackupVanished { .. }
-            | Error::WaitTimeout { .. }
-            | Error::BackupNotFound { .. } => None,
-        }
+        self.call_parts().map(|(operation, _)| operation)
     }
 
     /// For an error that stopped a listing, where to resume it so that nothing is lost or
@@ -569,23 +649,32 @@ impl Error {
     /// assert_eq!(Error::config(ConfigProblem::Other, "x").attempts(), 0);
     /// ```
     pub fn attempts(&self) -> u32 {
+        self.call_parts().and_then(|(_, attempts)| attempts).unwrap_or(0)
+    }
+
+    /// The failed call's operation, and its attempts where it counts them; `None` for an
+    /// error that is no one call's: a refused configuration, a prune's refusal, and the
+    /// outcomes of a wait (whose polls' attempts are their own business). The one exhaustive
+    /// match that sorts the variants so: the accessors and setters go through it, or check
+    /// their `_` arm against it.
+    fn call_parts(&self) -> Option<(&Operation, Option<u32>)> {
         match self {
-            Error::Api { attempts, .. }
-            | Error::Transport { attempts, .. }
-            | Error::Timeout { attempts, .. }
-            | Error::Decode { attempts, .. }
-            | Error::NotJson { attempts, .. }
-            | Error::TooLarge { attempts, .. } => *attempts,
-            Error::PaginationLoop { .. }
-            | Error::Config { .. }
-            | Error::UnknownDatabase { .. }
-            | Error::ManagedByProvider { .. }
-            | Error::PruneRefused { .. } => 0,
-            // Waiting is not one call: its polls' attempts are their own business.
+            Error::Api { operation, attempts, .. }
+            | Error::Transport { operation, attempts, .. }
+            | Error::Timeout { operation, attempts, .. }
+            | Error::Decode { operation, attempts, .. }
+            | Error::NotJson { operation, attempts, .. }
+            | Error::TooLarge { operation, attempts, .. } => Some((operation, Some(*attempts))),
+            // Found out across calls (a repeat, a lookup after a 404), or before any was sent.
+            Error::PaginationLoop { operation, .. }
+            | Error::UnknownDatabase { operation, .. }
+            | Error::ManagedByProvider { operation, .. }
+            | Error::RequestBuild { operation, .. } => Some((operation, None)),
+            Error::Config { .. } | Error::PruneRefused { .. } => None,
             Error::BackupFailed { .. }
             | Error::BackupVanished { .. }
             | Error::WaitTimeout { .. }
-            | Error::BackupNotFound { .. } => 0,
+            | Error::BackupNotFound { .. } => None,
         }
     }
 
@@ -641,7 +730,10 @@ impl Error {
             Error::PruneRefused { .. } => {
                 "review the plan with a dry run; raise the limit only if those deletes are meant".into()
             }
-            Error::Config { .. } => return None,
+            Error::Config { problem, .. } => problem.hint().into(),
+            Error::RequestBuild { .. } => {
+                "this is a bug in qovery-backups, not in the configuration or the call: report it, with the error's causes".into()
+            }
             Error::BackupFailed { .. } => {
                 "read the backup's steps and the database's logs in the Qovery console, then create a new backup".into()
             }
@@ -664,15 +756,8 @@ impl Error {
             | Error::Decode { attempts, .. }
             | Error::NotJson { attempts, .. }
             | Error::TooLarge { attempts, .. } => *attempts = n,
-            Error::PaginationLoop { .. }
-            | Error::UnknownDatabase { .. }
-            | Error::ManagedByProvider { .. }
-            | Error::PruneRefused { .. }
-            | Error::Config { .. }
-            | Error::BackupFailed { .. }
-            | Error::BackupVanished { .. }
-            | Error::WaitTimeout { .. }
-            | Error::BackupNotFound { .. } => {}
+            // Counts no attempts; `call_parts` is the list, and this arm is checked against it.
+            _ => debug_assert!(self.call_parts().is_none_or(|(_, attempts)| attempts.is_none()), "{self:?}"),
         }
     }
 
@@ -688,13 +773,10 @@ impl Error {
             | Error::TooLarge { operation, .. }
             | Error::PaginationLoop { operation, .. }
             | Error::UnknownDatabase { operation, .. }
-            | Error::ManagedByProvider { operation, .. } => *operation = during,
-            Error::PruneRefused { .. }
-            | Error::Config { .. }
-            | Error::BackupFailed { .. }
-            | Error::BackupVanished { .. }
-            | Error::WaitTimeout { .. }
-            | Error::BackupNotFound { .. } => {}
+            | Error::ManagedByProvider { operation, .. }
+            | Error::RequestBuild { operation, .. } => *operation = during,
+            // No call's failure; `call_parts` is the list, and this arm is checked against it.
+            _ => debug_assert!(self.operation().is_none(), "{self:?}"),
         }
         self
     }
@@ -766,24 +848,22 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: the API sent backup {repeated_id} again after {pages} pages, so the listing stopped"
             ),
-            Error::UnknownDatabase { operation, database_id, detail } => {
-                write!(
-                    f,
-                    "{operation}: no such database, or none the token can see (the API answered 404 for {database_id} too"
-                )?;
-                match detail {
-                    Some(detail) => write!(f, "; it said: {detail})"),
-                    None => f.write_str(")"),
-                }
-            }
-            Error::ManagedByProvider { operation, database_id } => write!(
+            // The operation names the database; `detail` (a 404's "database … not found") would
+            // only name it again, and stays in its field.
+            Error::UnknownDatabase { operation, .. } => write!(
                 f,
-                "{operation}: its mode is MANAGED: the cloud provider backs database {database_id} up, not Qovery"
+                "{operation}: no such database, or none the token can see (looking it up answered 404 too)"
             ),
+            Error::ManagedByProvider { operation, .. } => {
+                write!(f, "{operation}: its mode is MANAGED, so the cloud provider backs it up, not Qovery")
+            }
             Error::PruneRefused { database_id, refusal } => {
                 write!(f, "prune of database {database_id} refused, nothing deleted: {refusal}")
             }
             Error::Config { message, .. } => write!(f, "invalid client configuration: {message}"),
+            Error::RequestBuild { operation, .. } => {
+                write!(f, "{operation}: the request could not be built (a bug in qovery-backups)")
+            }
             Error::BackupFailed { database_id, backup } => {
                 write!(f, "backup {} of database {database_id} ended {}", backup.id, Status(backup))
             }
@@ -824,6 +904,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Transport { source, .. } => Some(source),
+            Error::Config { source, .. } => source.as_deref().map(|e| e as _),
+            Error::RequestBuild { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }

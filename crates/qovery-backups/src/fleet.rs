@@ -209,7 +209,8 @@ impl Target {
     }
 
     /// `project/environment/database` when its place is known, its id otherwise. Names are the
-    /// server's text: escape them ([`printable`](crate::printable)) before a terminal shows them.
+    /// server's text: escape their control and bidirectional characters before a terminal shows
+    /// them.
     ///
     /// ```
     /// let id = uuid::Uuid::nil();

@@ -4,12 +4,15 @@
 
 use std::fmt;
 use std::ops::ControlFlow;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use qovery_backups_api::types::Backup;
 
 use crate::fleet::{DEFAULT_CONCURRENCY, in_order};
+use crate::stream::Boxed;
 use crate::{Client, Error, ScanEnd, Target};
 
 /// How far in the future a backup may be dated before its date is not believed: a server's
@@ -187,7 +190,7 @@ fn oldest_fresh(now: DateTime<Utc>, max_age: Duration) -> Option<DateTime<Utc>> 
 /// # async fn run(client: qovery_backups::Client, targets: Vec<qovery_backups::Target>) {
 /// use futures::StreamExt as _;
 ///
-/// let mut results = client.freshness(targets, std::time::Duration::from_secs(26 * 3600)).stream();
+/// let mut results = client.freshness(targets, std::time::Duration::from_secs(26 * 3600)).items();
 /// while let Some(result) = results.next().await {
 ///     println!("{} {} looked at {}", result.verdict, result.target.label(), result.looked_at);
 /// }
@@ -223,7 +226,7 @@ pub struct DatabaseFreshness {
 ///
 /// let mut targets = Targets::everything().resolve(&client).await.map_err(|e| e.into_iter().next().unwrap())?;
 /// targets.push(Target::from_id(uuid::Uuid::nil())); // a mistyped id
-/// let results: Vec<_> = client.freshness(targets, Duration::from_secs(3600)).concurrency(4).stream().collect().await;
+/// let results: Vec<_> = client.freshness(targets, Duration::from_secs(3600)).concurrency(4).items().collect().await;
 /// // The mock's seeded backups are older than an hour; its MANAGED databases have none here.
 /// assert!(results.iter().any(|r| r.verdict == FreshnessVerdict::Unmanaged));
 /// assert_eq!(results.last().map(|r| r.verdict), Some(FreshnessVerdict::NotFound));
@@ -242,7 +245,7 @@ pub struct FreshnessCheck {
 
 impl Client {
     /// Checks each of `targets` for a successful backup at most `max_age` old. Nothing is
-    /// asked until [`FreshnessCheck::stream`] is polled.
+    /// asked until [`FreshnessCheck::items`] is polled.
     ///
     /// ```no_run
     /// # async fn run(client: qovery_backups::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -252,7 +255,7 @@ impl Client {
     /// let targets = Targets::everything().resolve(&client).await.map_err(|e| e.into_iter().next().unwrap())?;
     /// let failing = client
     ///     .freshness(targets, std::time::Duration::from_secs(26 * 3600))
-    ///     .stream()
+    ///     .items()
     ///     .filter(|r| std::future::ready(r.verdict.fails() || r.verdict.is_error()))
     ///     .count()
     ///     .await;
@@ -320,20 +323,72 @@ impl FreshnessCheck {
     ///
     /// let targets: Vec<Target> = server.database_ids().into_iter().map(Target::from_id).collect();
     /// let century = std::time::Duration::from_secs(100 * 365 * 86_400);
-    /// let mut results = client.freshness(targets, century).stream();
+    /// let mut results = client.freshness(targets, century).items();
     /// while let Some(result) = results.next().await {
     ///     assert_eq!(result.verdict, FreshnessVerdict::Ok, "{:?}", result.error);
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn stream(self) -> impl futures::Stream<Item = DatabaseFreshness> + Send + 'static {
+    pub fn items(self) -> FreshnessItems {
         let FreshnessCheck { client, targets, max_age, now, concurrency } = self;
         let now = now.unwrap_or_else(Utc::now);
-        in_order(targets, concurrency, move |target| {
+        let verdicts = in_order(targets, concurrency, move |target| {
             let client = client.clone();
             async move { check_one(&client, target, now, max_age).await }
-        })
+        });
+        FreshnessItems { inner: Boxed::new(verdicts) }
+    }
+
+    /// The same stream as [`items`](FreshnessCheck::items).
+    ///
+    /// ```no_run
+    /// # async fn run(check: qovery_backups::FreshnessCheck) {
+    /// use futures::StreamExt as _;
+    ///
+    /// #[allow(deprecated)]
+    /// let verdicts: Vec<_> = check.stream().collect().await;
+    /// println!("{} databases judged", verdicts.len());
+    /// # }
+    /// ```
+    #[deprecated(note = "use `FreshnessCheck::items`, named as every other request's stream")]
+    pub fn stream(self) -> FreshnessItems {
+        self.items()
+    }
+}
+
+/// The verdicts of a [`FreshnessCheck`], one per target, in the order of the targets. Each
+/// carries its own error ([`DatabaseFreshness::error`]), so the stream's items are not
+/// `Result`s and one database's failure never ends it. Lazy, `Send`, `Sync` and `Unpin`, as a
+/// [`ListStream`](crate::ListStream) is.
+///
+/// ```no_run
+/// # async fn run(client: qovery_backups::Client, targets: Vec<qovery_backups::Target>) {
+/// use futures::StreamExt as _;
+/// use qovery_backups::FreshnessItems;
+///
+/// let mut verdicts: FreshnessItems = client.freshness(targets, std::time::Duration::from_secs(3600)).items();
+/// while let Some(result) = verdicts.next().await {
+///     println!("{} {}", result.verdict, result.target.label());
+/// }
+/// # }
+/// ```
+#[must_use = "a check does nothing until its stream is polled"]
+pub struct FreshnessItems {
+    inner: Boxed<DatabaseFreshness>,
+}
+
+impl futures::Stream for FreshnessItems {
+    type Item = DatabaseFreshness;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next(cx)
+    }
+}
+
+impl fmt::Debug for FreshnessItems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FreshnessItems { .. }")
     }
 }
 

@@ -42,6 +42,13 @@
 //! Tracing: each operation runs in a span `operation` (`operation`, `database_id`), each
 //! attempt in a span `attempt` (`attempt`, `status`), and each retry logs its delay and reason.
 //! Programs that count (progress lines, metrics) get typed [`Event`]s through an [`Observer`].
+//!
+//! Names follow one convention, written down in the repository's
+//! [CONTRIBUTING.md](https://github.com/qovery-backups/qovery-backups-rs/blob/main/CONTRIBUTING.md#naming):
+//! a builder's setters are bare nouns (`ClientBuilder::retry`) read back by getters of the same
+//! name (`Client::retry`); value types set with `with_*` (`RetryPolicy::with_max_attempts`); a
+//! request that yields many things has `items()`, returning a named stream type. Every client,
+//! builder, stream and error is `Send + Sync + Unpin`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -73,16 +80,21 @@ pub use chrono::{DateTime, Utc};
 pub use client::{
     BASE_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
 };
-pub use discovery::{Databases, FleetDatabase, Parent, Scope};
+pub use discovery::{DatabaseItems, Databases, FleetDatabase, Parent, Scope};
 pub use error::{BODY_EXCERPT_LIMIT, ConfigProblem, Error, TransportKind};
 pub use fleet::{DEFAULT_CONCURRENCY, Target, Targets, in_order};
 pub use freshness::{
-    CLOCK_SKEW_ALLOWANCE, DatabaseFreshness, FreshnessCheck, FreshnessVerdict, LookEnd, judge,
+    CLOCK_SKEW_ALLOWANCE, DatabaseFreshness, FreshnessCheck, FreshnessItems, FreshnessVerdict, LookEnd, judge,
 };
 pub use list_many::{DatabaseBackup, ListMany, ManyItems};
 pub use observe::{Event, Observer};
 pub use operation::Operation;
-pub use pagination::{BackupPage, EXACT_SEEN_LIMIT, Items, ListRequest, Pages, ScanEnd};
+pub use pagination::{BackupPage, Items, ListRequest, Pages, ScanEnd};
+// Hidden, not private: the `qovery-backups` command line escapes what it shows with it, so that
+// its tables and this crate's error text (which it prints beside them) escape the same
+// characters. Escaping for a terminal is the terminal's concern, not this crate's API: it may
+// change in any release.
+#[doc(hidden)]
 pub use printable::printable;
 pub use qovery_backups_api::DEFAULT_MAX_RESPONSE_BYTES;
 /// HTTP status codes, as [`Error::status`] returns them, so callers need not depend on reqwest.
@@ -114,6 +126,55 @@ pub use qovery_backups_api as api;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeExamples;
+
+/// How many delivered ids a listing remembers exactly. An implementation detail, no longer
+/// part of the API.
+///
+/// ```
+/// #[allow(deprecated)]
+/// let limit = qovery_backups::EXACT_SEEN_LIMIT;
+/// assert_eq!(limit, 100_000);
+/// ```
+#[doc(hidden)]
+#[deprecated(note = "an implementation detail of listings, with no replacement")]
+pub const EXACT_SEEN_LIMIT: usize = pagination::EXACT_SEEN_LIMIT;
+
+// What a caller may rely on, checked by the compiler: a client, its builders and requests, their
+// streams and every error can be moved into a spawned task, shared behind an `Arc`, and polled
+// or kept without pinning. Losing any of these is a breaking change that this block reports.
+const _: () = {
+    const fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    // The client, and what configures it.
+    send_sync_unpin::<Client>();
+    send_sync_unpin::<ClientBuilder>();
+    send_sync_unpin::<RetryPolicy>();
+    send_sync_unpin::<RetryBudget>();
+    send_sync_unpin::<WaitPolicy>();
+    send_sync_unpin::<RetentionPolicy>();
+    send_sync_unpin::<RetentionPolicyBuilder>();
+    send_sync_unpin::<Targets>();
+    // Requests not sent yet.
+    send_sync_unpin::<Backups>();
+    send_sync_unpin::<ListRequest>();
+    send_sync_unpin::<ListMany>();
+    send_sync_unpin::<Databases>();
+    send_sync_unpin::<FreshnessCheck>();
+    send_sync_unpin::<Wait>();
+    send_sync_unpin::<Prune>();
+    send_sync_unpin::<PlannedPrune>();
+    // Streams.
+    send_sync_unpin::<ListStream<Backup>>();
+    send_sync_unpin::<Pages>();
+    send_sync_unpin::<Items>();
+    send_sync_unpin::<ManyItems>();
+    send_sync_unpin::<DatabaseItems>();
+    send_sync_unpin::<FreshnessItems>();
+    // Results and errors.
+    send_sync_unpin::<Error>();
+    send_sync_unpin::<PolicyError>();
+    send_sync_unpin::<PruneReport>();
+    send_sync_unpin::<DatabaseFreshness>();
+};
 
 /// The models of the API, generated from openapi.yaml.
 pub use qovery_backups_api::types;

@@ -30,13 +30,9 @@ use crate::observe::Event;
 use crate::retry::{self, Resend};
 use crate::{Client, Error, ListStream, Operation};
 
-/// How many delivered ids a listing remembers exactly: about 3 MiB of memory at the limit.
-///
-/// ```
-/// // A listing of up to this many backups catches any backup sent twice, wherever it comes back.
-/// assert_eq!(qovery_backups::EXACT_SEEN_LIMIT, 100_000);
-/// ```
-pub const EXACT_SEEN_LIMIT: usize = 100_000;
+/// How many delivered ids a listing remembers exactly: about 3 MiB of memory at the limit. A
+/// listing of up to this many backups catches any backup sent twice, wherever it comes back.
+pub(crate) const EXACT_SEEN_LIMIT: usize = 100_000;
 
 /// One page of a listing.
 ///

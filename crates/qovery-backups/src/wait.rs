@@ -187,6 +187,9 @@ pub struct Wait {
     backups: Backups,
     target: Target,
     policy: WaitPolicy,
+    /// Set by [`Wait::timeout`]; kept apart from `policy` so that a later
+    /// [`Wait::policy`] does not undo it.
+    timeout: Option<Duration>,
 }
 
 impl Backups {
@@ -200,7 +203,12 @@ impl Backups {
     /// # }
     /// ```
     pub fn wait(&self, backup_id: Uuid) -> Wait {
-        Wait { backups: self.clone(), target: Target::Existing(backup_id), policy: WaitPolicy::default() }
+        Wait {
+            backups: self.clone(),
+            target: Target::Existing(backup_id),
+            policy: WaitPolicy::default(),
+            timeout: None,
+        }
     }
 
     /// Creates a backup as [`create`](Backups::create) does (a create whose answer was lost is
@@ -224,12 +232,14 @@ impl Backups {
             backups: self.clone(),
             target: Target::Create { name: name.into(), message: message.into() },
             policy: WaitPolicy::default(),
+            timeout: None,
         }
     }
 }
 
 impl Wait {
-    /// Waits as `policy` says (default: [`WaitPolicy::default`]).
+    /// Waits as `policy` says (default: [`WaitPolicy::default`]), except for a timeout set
+    /// with [`Wait::timeout`].
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, id: uuid::Uuid) -> Result<(), qovery_backups::Error> {
@@ -243,16 +253,24 @@ impl Wait {
         self
     }
 
-    /// Sets the policy's overall timeout only.
+    /// The overall timeout, in place of the policy's
+    /// ([`WaitPolicy::with_timeout`](WaitPolicy::with_timeout) is the same setting on the
+    /// value type): the bare name of a builder's setter, for the one setting most waits change.
+    /// It wins over [`Wait::policy`]'s timeout whichever is called first.
     ///
     /// ```no_run
     /// # async fn run(backups: qovery_backups::Backups, id: uuid::Uuid) -> Result<(), qovery_backups::Error> {
-    /// let backup = backups.wait(id).timeout(std::time::Duration::from_secs(600)).await?;
+    /// use std::time::Duration;
+    /// use qovery_backups::WaitPolicy;
+    ///
+    /// // Polls every 10 s at most, for up to 10 minutes.
+    /// let policy = WaitPolicy::default().with_max_interval(Duration::from_secs(10));
+    /// let backup = backups.wait(id).timeout(Duration::from_secs(600)).policy(policy).await?;
     /// # Ok(())
     /// # }
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.policy = self.policy.with_timeout(timeout);
+        self.timeout = Some(timeout);
         self
     }
 
@@ -265,7 +283,11 @@ impl Wait {
     /// # }
     /// ```
     pub async fn send(self) -> Result<Backup, Error> {
-        let Wait { backups, target, policy } = self;
+        let Wait { backups, target, policy, timeout } = self;
+        let policy = match timeout {
+            Some(timeout) => policy.with_timeout(timeout),
+            None => policy,
+        };
         let started = Instant::now();
         // A timeout too large for the clock is no timeout.
         let deadline = started.checked_add(policy.timeout);

@@ -138,10 +138,11 @@ impl<'a> Wire<'a> {
                 None => transport(operation, source),
             },
             ApiError::InvalidResponsePayload(body, source) => self.decode_error(operation, &body, &source),
-            ApiError::InvalidRequest(message) | ApiError::Custom(message) => Error::config(
-                crate::ConfigProblem::Other,
-                format!("{operation}: the request could not be built: {message}"),
-            ),
+            // The generated builders refuse only values this crate passes them (ids it typed,
+            // a body it made), and no hook of ours fails: a bug, not the caller's settings.
+            ApiError::InvalidRequest(message) | ApiError::Custom(message) => {
+                Error::RequestBuild { operation, source: Box::new(Unbuildable(message)) }
+            }
         }
     }
 
@@ -199,10 +200,28 @@ const DETAIL_LIMIT: usize = 1024;
 
 type ApiError = qovery_backups_api::Error<ByteStream>;
 
+/// Why the generated client refused to build a request, as it said it.
+#[derive(Debug)]
+struct Unbuildable(String);
+
+impl std::fmt::Display for Unbuildable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unbuildable {}
+
 /// A failure without an answer, classified by what it means for a retry.
 pub(crate) fn transport(operation: Operation, source: reqwest::Error) -> Error {
     if let Some(too_large) = find_cause::<ResponseTooLarge>(&source) {
         return Error::TooLarge { operation, limit: too_large.limit, attempts: 1 };
+    }
+    // reqwest refused to build the request (a URL or header it cannot make): the base URL and
+    // every header were checked when the client was built, so this is a bug, and sending again
+    // would fail the same way.
+    if source.is_builder() {
+        return Error::RequestBuild { operation, source: Box::new(source) };
     }
     let kind = if source.is_connect() {
         TransportKind::Connect
@@ -273,6 +292,36 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Nothing a caller sets can make a request unbuildable (the client checks every setting
+    /// when it is built), so a refusal from the generated builders is a bug: its own kind, not
+    /// a configuration error, never retried, with the builder's words as its source.
+    #[tokio::test]
+    async fn a_request_the_generated_client_cannot_build_is_a_bug_not_a_configuration_error() {
+        use std::error::Error as _;
+
+        let api =
+            qovery_backups_api::Client::new("http://127.0.0.1:9", qovery_backups_api::Limits::default());
+        let redactor = Redactor::new(secrecy::SecretString::from("qov_0123456789abcdef"));
+        let operation = Operation::Create { database_id: Uuid::nil() };
+        let refused = ApiError::InvalidRequest("conversion to `Uuid` for database_id failed".into());
+
+        let error = Wire::new(&api, &redactor).translate(operation, refused).await;
+        assert!(error.is_bug() && !error.is_config() && !error.is_retryable(), "{error:?}");
+        assert_eq!(error.operation(), Some(&operation));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "creating a backup of database {}: the request could not be built (a bug in qovery-backups)",
+                Uuid::nil()
+            )
+        );
+        assert_eq!(
+            error.source().map(ToString::to_string).as_deref(),
+            Some("conversion to `Uuid` for database_id failed")
+        );
+        assert!(error.hint().is_some_and(|hint| hint.contains("report it")), "{error:?}");
+    }
 
     #[test]
     fn detail_is_read_from_every_body_shape_qovery_has_used() {

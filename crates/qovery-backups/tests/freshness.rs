@@ -21,7 +21,7 @@ async fn fleet(faults: FaultPlan) -> MockServer {
 }
 
 async fn check(server: &MockServer, targets: Vec<Target>, now: DateTime<Utc>) -> Vec<DatabaseFreshness> {
-    client(server, policy(3)).freshness(targets, DAY).concurrency(4).now(now).stream().collect().await
+    client(server, policy(3)).freshness(targets, DAY).concurrency(4).now(now).items().collect().await
 }
 
 /// `count` backups with this outcome, one a day back from `newest`.
@@ -150,7 +150,7 @@ async fn a_rate_limited_api_slows_the_whole_client_down_and_every_database_is_ch
 
     let started = tokio::time::Instant::now();
     let results: Vec<DatabaseFreshness> =
-        client.freshness(targets, DAY).concurrency(8).stream().collect().await;
+        client.freshness(targets, DAY).concurrency(8).items().collect().await;
     let took = started.elapsed();
     let errors: Vec<String> =
         results.iter().filter_map(|r| r.error.as_ref().map(ToString::to_string)).collect();

@@ -193,6 +193,29 @@ async fn a_timeout_fires_no_earlier_than_asked_and_leaves_the_backup_alone() {
     assert_eq!(status(&still), Some("ONGOING"));
 }
 
+/// `Wait::timeout` is the builder's name for the policy's timeout: it wins over a policy given
+/// after it, as it does over one given before.
+#[tokio::test(start_paused = true)]
+async fn the_waits_own_timeout_wins_over_the_policys_whatever_the_order() {
+    let long = Lifecycle { queued: Duration::ZERO, ongoing: Duration::from_secs(3600) };
+    let server = mock_with(long, FaultPlan::none()).await;
+    let database_id = server.database_ids()[0];
+    let hour = WaitPolicy::default().with_timeout(Duration::from_secs(3600));
+    let minute = Duration::from_secs(60);
+    let backups = client(&server, policy(3)).backups(database_id);
+
+    for wait in [
+        backups.create_and_wait("a", "m").timeout(minute).policy(hour),
+        backups.create_and_wait("b", "m").policy(hour).timeout(minute),
+    ] {
+        let started = Instant::now();
+        let error = wait.await.unwrap_err();
+        assert!(matches!(error, Error::WaitTimeout { .. }), "{error:?}");
+        let waited = started.elapsed();
+        assert!(waited >= minute && waited < minute + Duration::from_secs(1), "{waited:?}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn unavailable_and_throttled_polls_are_retried_not_failures() {
     // Request 1 is the create's look at the newest page, 2 the POST; polls start at 3.

@@ -41,7 +41,7 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
         .freshness(targets, args.max_age)
         .concurrency(args.concurrency.get)
         .now(now)
-        .stream()
+        .items()
         .collect()
         .await;
 

@@ -102,6 +102,10 @@ const USAGE_ERROR: &str = "A usage or configuration error: an unknown option or 
      token, a refused --api-url (plain http to another machine, a password in it), a zero \
      duration.";
 
+/// The exit code of a bug, on the page of every command that calls the API.
+const INTERNAL_ERROR: &str = "A bug in qovery-backups (a request it could not build), not a usage error nor a \
+     failure of the API: report it, with the output of -v.";
+
 /// What each exit code means for `command` (the tool as a whole when `None`).
 fn exit_status(roff: &mut Roff, command: Option<&str>) {
     let codes: &[(&str, &str)] = match command {
@@ -188,6 +192,9 @@ fn exit_status(roff: &mut Roff, command: Option<&str>) {
     roff.control("SH", ["EXIT STATUS"]);
     for (code, meaning) in codes {
         item(roff, code, meaning);
+    }
+    if uses_the_api(command) {
+        item(roff, &crate::outcome::INTERNAL_ERROR.to_string(), INTERNAL_ERROR);
     }
 }
 

@@ -249,7 +249,7 @@ async fn round(
         .freshness(targets, args.max_age)
         .concurrency(args.concurrency.get)
         .now(Utc::now())
-        .stream()
+        .items()
         .collect()
         .await)
 }

@@ -423,13 +423,15 @@ impl fmt::Display for KeepRule {
     }
 }
 
-/// Why a [`RetentionPolicy`] was refused; the message says what to change.
+/// Why a [`RetentionPolicy`] was refused. The message says what is wrong;
+/// [`hint`](PolicyError::hint) says what to change.
 ///
 /// ```
 /// use qovery_backups::RetentionPolicy;
 ///
 /// let error = RetentionPolicy::builder().keep_last(0).build().unwrap_err();
-/// assert!(error.to_string().contains("at least 1"), "{error}");
+/// assert_eq!(error.to_string(), "keep-last 0 would keep nothing");
+/// assert!(error.hint().contains("at least 1"), "{}", error.hint());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -445,21 +447,39 @@ pub enum PolicyError {
     NoKeepRule,
 }
 
+impl PolicyError {
+    /// What to change in the policy; every refusal has a remedy.
+    ///
+    /// ```
+    /// use qovery_backups::RetentionPolicy;
+    ///
+    /// let error = RetentionPolicy::builder().build().unwrap_err();
+    /// assert!(error.hint().contains("keep-daily"), "{}", error.hint());
+    /// ```
+    pub fn hint(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            PolicyError::ZeroCount { rule } => {
+                format!("give {rule} a count of at least 1, or leave it out of the policy").into()
+            }
+            PolicyError::ZeroWithin => {
+                "give keep-within a duration above zero, or leave it out of the policy".into()
+            }
+            PolicyError::NoKeepRule => {
+                "add at least one of keep-last, keep-hourly, keep-daily, keep-weekly, \
+                 keep-monthly, keep-yearly or keep-within"
+                    .into()
+            }
+        }
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PolicyError::ZeroCount { rule } => write!(
-                f,
-                "{rule} 0 would keep nothing: give a count of at least 1, or leave {rule} out of the policy"
-            ),
-            PolicyError::ZeroWithin => f.write_str(
-                "keep-within 0s would keep nothing: give a duration above zero, or leave keep-within out \
-                 of the policy",
-            ),
+            PolicyError::ZeroCount { rule } => write!(f, "{rule} 0 would keep nothing"),
+            PolicyError::ZeroWithin => f.write_str("keep-within 0s would keep nothing"),
             PolicyError::NoKeepRule => f.write_str(
-                "the retention policy has no keep rule, and would delete every backup but the newest: \
-                 add at least one of keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly, \
-                 keep-yearly or keep-within",
+                "the retention policy has no keep rule, and would delete every backup but the newest",
             ),
         }
     }

@@ -379,12 +379,13 @@ fn a_count_of_zero_is_refused_with_the_rule_it_concerns() {
         let error = set_zero(keep().keep_within(DAY)).build().unwrap_err();
         assert_eq!(error, PolicyError::ZeroCount { rule });
         let message = error.to_string();
-        assert!(message.starts_with(&format!("{rule} 0 would keep nothing")), "{message}");
-        assert!(message.contains("at least 1"), "{message}");
+        assert_eq!(message, format!("{rule} 0 would keep nothing"), "the problem only");
+        assert!(error.hint().contains("at least 1"), "the remedy is the hint's: {}", error.hint());
     }
     let error = keep().keep_last(2).keep_within(Duration::ZERO).build().unwrap_err();
     assert_eq!(error, PolicyError::ZeroWithin);
-    assert!(error.to_string().contains("above zero"), "{error}");
+    assert!(!error.to_string().contains("above zero"), "{error}");
+    assert!(error.hint().contains("above zero"), "{}", error.hint());
 }
 
 #[test]
@@ -437,7 +438,8 @@ fn a_policy_without_keep_rules_is_refused_not_read_as_delete_everything() {
         let error = builder.build().unwrap_err();
         assert_eq!(error, PolicyError::NoKeepRule);
         let message = error.to_string();
-        assert!(message.contains("no keep rule") && message.contains("keep-last"), "{message}");
+        assert!(message.contains("no keep rule") && !message.contains("keep-last"), "{message}");
+        assert!(error.hint().contains("keep-last"), "{}", error.hint());
     }
 }
 
