@@ -412,6 +412,27 @@ fn deletes(server: &MockServer) -> usize {
     server.requests().iter().filter(|r| r.method.as_str() == "DELETE").count()
 }
 
+/// A prune without a rule would delete every backup but the newest: it is refused before any
+/// request, with what is wrong and, on its own line, which flags would fix it.
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_without_a_keep_rule_is_a_usage_error_naming_the_flags() {
+    let server = mock(vec![5], FaultPlan::none()).await;
+    let id = server.database_ids()[0].to_string();
+    let output = run(&server, &["prune", &id]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("error: ") && lines[0].contains("no keep rule"), "{text}");
+    assert!(
+        lines[1].starts_with("hint: ")
+            && lines[1].contains("--keep-daily")
+            && lines[1].contains("--keep-within"),
+        "{text}"
+    );
+    assert!(server.requests().is_empty(), "nothing asked of the API");
+}
+
 /// The setup that once deleted every real backup: 30 nightlies, and one answer whose newest
 /// backup claims 9999-12-31. The prune names the backup and both dates, deletes nothing, exits 1.
 #[tokio::test(flavor = "multi_thread")]

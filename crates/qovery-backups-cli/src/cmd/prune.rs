@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
-use qovery_backups::{Decision, Error, Plan, PruneReport, RetentionPolicy, Verdict};
+use qovery_backups::{Decision, Error, KeepRule, Plan, PruneReport, RetentionPolicy, Verdict};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -94,7 +94,14 @@ fn policy(args: &PruneArgs) -> Result<RetentionPolicy, Failure> {
     if let Some(within) = args.keep_within {
         builder = builder.keep_within(within);
     }
-    builder.build().map_err(|e| Failure::Usage(e.to_string()))
+    builder.build().map_err(|e| {
+        // The SDK's remedy names the rules as the flags are named, without their dashes.
+        let mut hint = e.hint().into_owned();
+        for rule in KeepRule::COUNTED.into_iter().chain([KeepRule::Within]) {
+            hint = hint.replace(rule.as_str(), &format!("--{}", rule.as_str()));
+        }
+        Failure::Usage(format!("{e}\nhint: {hint}"))
+    })
 }
 
 /// A failed listing with its hint. The CLI's usual hint for a failed listing says how to resume

@@ -465,9 +465,8 @@ impl PolicyError {
                 "give keep-within a duration above zero, or leave it out of the policy".into()
             }
             PolicyError::NoKeepRule => {
-                "add at least one of keep-last, keep-hourly, keep-daily, keep-weekly, \
-                 keep-monthly, keep-yearly or keep-within"
-                    .into()
+                let counted: Vec<&str> = KeepRule::COUNTED.iter().map(|rule| rule.as_str()).collect();
+                format!("add at least one of {} or {}", counted.join(", "), KeepRule::Within.as_str()).into()
             }
         }
     }
