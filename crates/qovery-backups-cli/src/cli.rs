@@ -164,6 +164,30 @@ pub struct ScopeArgs {
     pub environments: Vec<Uuid>,
 }
 
+/// The databases a reading command is about: ids, scopes, or, when neither is given, every
+/// database the token can see.
+#[derive(Debug, Args)]
+pub struct Reading {
+    /// Databases, by id (every database the token can see when neither ids nor a scope are
+    /// given).
+    #[arg(value_name = "DATABASE_ID")]
+    pub ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// The databases a command that changes them is about: ids or scopes, each database once.
+/// Never every database by default: a scope must be named to reach more than the ids.
+#[derive(Debug, Args)]
+pub struct Changing {
+    /// Databases, by id (or a scope: every database of an organization before a migration,
+    /// say).
+    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
+    pub ids: Vec<Uuid>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
 /// How many databases a fleet command works on at once: one flag, the same on every command.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct Concurrency {
@@ -183,12 +207,8 @@ pub struct DatabasesArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Databases to list (every database the token can see when neither ids nor a scope are
-    /// given).
-    #[arg(value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Reading,
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
@@ -204,12 +224,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Databases to back up, each once (ids, or a scope: every database of an organization
-    /// before a migration, say).
-    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Changing,
     #[command(flatten)]
     pub concurrency: Concurrency,
     #[arg(long)]
@@ -249,11 +265,8 @@ pub struct WaitArgs {
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Databases to prune, each on its own.
-    #[arg(required_unless_present_any = ["organizations", "projects", "environments"], value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Changing,
     #[command(flatten)]
     pub keep: KeepCounts,
     /// Keep every successful backup less than DURATION older than the newest successful one
@@ -344,12 +357,8 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct LatestArgs {
-    /// Databases to read (every database the token can see when neither ids nor a scope are
-    /// given).
-    #[arg(value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Reading,
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(RECORDS))]
     pub output: Option<Format>,
@@ -359,12 +368,8 @@ pub struct LatestArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Databases to check (every database the token can see when neither ids nor a scope are
-    /// given).
-    #[arg(value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Reading,
     /// Output format: a line per database, a JSON array, one JSON object per line, or the
     /// Prometheus text format (for node_exporter's textfile collector).
     #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson, Format::Prometheus]), default_value = "table")]
@@ -386,12 +391,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Databases to check (every database the token can see when neither ids nor a scope are
-    /// given).
-    #[arg(value_name = "DATABASE_ID")]
-    pub database_ids: Vec<Uuid>,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub databases: Reading,
     /// Where to serve the metrics (port 0 picks a free one; the address bound is printed on
     /// stdout's first line).
     #[arg(long, default_value = "127.0.0.1:19100", value_name = "ADDR")]

@@ -29,8 +29,8 @@ pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
     let targets = scope::targets(
         &client,
-        &args.database_ids,
-        &args.scope,
+        &args.databases.ids,
+        &args.databases.scope,
         WhenNoneGiven::Everything,
         false,
         global.quiet,

@@ -17,15 +17,21 @@ use crate::output::BackupWriter;
 /// waits for each to finish as `wait` does and prints it as last seen instead. Never creates
 /// two backups of a database: the SDK reconciles a create whose answer was lost.
 pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> {
-    if let ([database_id], true) = (args.database_ids.as_slice(), args.scope.is_empty()) {
+    if let ([database_id], true) = (args.databases.ids.as_slice(), args.databases.scope.is_empty()) {
         return one(global, *database_id, args).await;
     }
     let client = client(global)?;
     // A scope must be given to reach more than the ids: backing up "everything the token can
     // see" is never a default.
-    let targets =
-        scope::targets(&client, &args.database_ids, &args.scope, WhenNoneGiven::Nothing, true, global.quiet)
-            .await?;
+    let targets = scope::targets(
+        &client,
+        &args.databases.ids,
+        &args.databases.scope,
+        WhenNoneGiven::Nothing,
+        true,
+        global.quiet,
+    )
+    .await?;
     let total = targets.len();
     let (name, message, wait_for_it) = (args.name.clone(), args.message.clone(), args.wait);
     let policy = wait::policy(&args.waiting);

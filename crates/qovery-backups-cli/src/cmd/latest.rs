@@ -12,7 +12,8 @@ use crate::output::{self, BackupWriter};
 pub async fn run(global: &Global, args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
     let database_ids =
-        crate::cmd::scope::readable_ids(&client, &args.database_ids, &args.scope, global.quiet).await?;
+        crate::cmd::scope::readable_ids(&client, &args.databases.ids, &args.databases.scope, global.quiet)
+            .await?;
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();

@@ -45,11 +45,16 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 /// Writes every backup as it arrives. Errors of one database do not stop the others; what was
 /// received is written (and the JSON array closed) before any error is reported.
 pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
-    let database_ids = if !args.scope.is_empty() || args.database_ids.is_empty() {
-        crate::cmd::scope::readable_ids(&client(global)?, &args.database_ids, &args.scope, global.quiet)
-            .await?
+    let database_ids = if !args.databases.scope.is_empty() || args.databases.ids.is_empty() {
+        crate::cmd::scope::readable_ids(
+            &client(global)?,
+            &args.databases.ids,
+            &args.databases.scope,
+            global.quiet,
+        )
+        .await?
     } else {
-        args.database_ids
+        args.databases.ids
     };
     if args.start_after.is_some() && database_ids.len() > 1 {
         return Err(Failure::Usage(

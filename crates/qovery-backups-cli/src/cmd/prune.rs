@@ -26,9 +26,15 @@ use crate::table::{self, Column};
 pub async fn run(global: &Global, args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
-    let targets =
-        scope::targets(&client, &args.database_ids, &args.scope, WhenNoneGiven::Nothing, true, global.quiet)
-            .await?;
+    let targets = scope::targets(
+        &client,
+        &args.databases.ids,
+        &args.databases.scope,
+        WhenNoneGiven::Nothing,
+        true,
+        global.quiet,
+    )
+    .await?;
     let format = crate::cmd::default_format(args.output);
     let mut plan_out = PlanWriter::new(output::stdout(), format);
     let mut failed_databases = 0;

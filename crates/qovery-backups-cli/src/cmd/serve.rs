@@ -242,9 +242,15 @@ async fn round(
     args: &ServeArgs,
     quiet: bool,
 ) -> Result<Vec<DatabaseFreshness>, Failure> {
-    let targets =
-        scope::targets(client, &args.database_ids, &args.scope, WhenNoneGiven::Everything, false, quiet)
-            .await?;
+    let targets = scope::targets(
+        client,
+        &args.databases.ids,
+        &args.databases.scope,
+        WhenNoneGiven::Everything,
+        false,
+        quiet,
+    )
+    .await?;
     Ok(client
         .freshness(targets, args.max_age)
         .concurrency(args.concurrency.get)
