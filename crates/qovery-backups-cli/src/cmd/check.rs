@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::cli::{CheckArgs, Format, Global};
 use crate::cmd::client;
-use crate::cmd::scope::{self, WhenNoneGiven};
+
 use crate::metrics::{self, CHECK_TIMESTAMP_HELP};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{Kind, Record, Writer, age};
@@ -27,15 +27,7 @@ use crate::table::{self, Column};
 /// 3) if any could not be checked or does not exist.
 pub async fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let targets = scope::targets(
-        &client,
-        &args.databases.ids,
-        &args.databases.scope,
-        WhenNoneGiven::Everything,
-        false,
-        global.quiet,
-    )
-    .await?;
+    let targets = args.databases.targets(&client, false, global.quiet).await?;
     let now = Utc::now();
     let results: Vec<DatabaseFreshness> = client
         .freshness(targets, args.max_age)

@@ -7,7 +7,7 @@ use qovery_backups::{Backup, Client, Error};
 use uuid::Uuid;
 
 use crate::cli::{CreateArgs, Format, Global};
-use crate::cmd::scope::{self, WhenNoneGiven};
+
 use crate::cmd::wait::{self, Reporter};
 use crate::cmd::{client, client_builder, printable};
 use crate::outcome::{Failure, Outcome};
@@ -21,17 +21,7 @@ pub async fn run(global: &Global, args: CreateArgs) -> Result<Outcome, Failure> 
         return one(global, *database_id, args).await;
     }
     let client = client(global)?;
-    // A scope must be given to reach more than the ids: backing up "everything the token can
-    // see" is never a default.
-    let targets = scope::targets(
-        &client,
-        &args.databases.ids,
-        &args.databases.scope,
-        WhenNoneGiven::Nothing,
-        true,
-        global.quiet,
-    )
-    .await?;
+    let targets = args.databases.targets(&client, global.quiet).await?;
     let total = targets.len();
     let (name, message, wait_for_it) = (args.name.clone(), args.message.clone(), args.wait);
     let policy = wait::policy(&args.waiting);

@@ -11,9 +11,7 @@ use crate::output::{self, BackupWriter};
 /// backups is a warning, not an error.
 pub async fn run(global: &Global, args: LatestArgs) -> Result<Outcome, Failure> {
     let client = client(global)?;
-    let database_ids =
-        crate::cmd::scope::readable_ids(&client, &args.databases.ids, &args.databases.scope, global.quiet)
-            .await?;
+    let database_ids = args.databases.readable_ids(&client, global.quiet).await?;
     let format = default_format(args.output);
     let mut writer = BackupWriter::new(output::stdout(), format);
     let mut errors = Vec::new();

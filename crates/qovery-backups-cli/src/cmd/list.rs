@@ -9,7 +9,7 @@ use futures::stream::BoxStream;
 use qovery_backups::{DatabaseBackup, ListMany};
 
 use crate::cli::{Global, ListArgs};
-use crate::cmd::{client, client_builder, default_format};
+use crate::cmd::{client_builder, default_format};
 use crate::observe::{Counters, Progress};
 use crate::outcome::{Failure, Outcome};
 use crate::output::{self, BackupWriter};
@@ -45,23 +45,13 @@ fn ahead<T: Send + 'static>(items: BoxStream<'static, T>) -> BoxStream<'static, 
 /// Writes every backup as it arrives. Errors of one database do not stop the others; what was
 /// received is written (and the JSON array closed) before any error is reported.
 pub async fn run(global: &Global, args: ListArgs, counters: Arc<Counters>) -> Result<Outcome, Failure> {
-    let database_ids = if !args.databases.scope.is_empty() || args.databases.ids.is_empty() {
-        crate::cmd::scope::readable_ids(
-            &client(global)?,
-            &args.databases.ids,
-            &args.databases.scope,
-            global.quiet,
-        )
-        .await?
-    } else {
-        args.databases.ids
-    };
+    let client = client_builder(global).observer(counters.clone()).build()?;
+    let database_ids = args.databases.readable_ids(&client, global.quiet).await?;
     if args.start_after.is_some() && database_ids.len() > 1 {
         return Err(Failure::Usage(
             "--start-after continues one database's listing: give exactly one DATABASE_ID".into(),
         ));
     }
-    let client = client_builder(global).observer(counters.clone()).build()?;
     let format = default_format(args.output);
     let progress = Progress::start(counters.clone(), global.quiet);
     let mut writer = BackupWriter::new(output::stdout(), format);

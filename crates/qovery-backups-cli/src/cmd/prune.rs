@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cli::{Format, Global, PruneArgs};
-use crate::cmd::scope::{self, WhenNoneGiven};
+use crate::cmd::scope;
 use crate::cmd::{client, printable};
 use crate::outcome::{Failure, Outcome, Phrased};
 use crate::output::{self, Kind, Record, Writer};
@@ -26,15 +26,7 @@ use crate::table::{self, Column};
 pub async fn run(global: &Global, args: PruneArgs) -> Result<Outcome, Failure> {
     let policy = policy(&args)?;
     let client = client(global)?;
-    let targets = scope::targets(
-        &client,
-        &args.databases.ids,
-        &args.databases.scope,
-        WhenNoneGiven::Nothing,
-        true,
-        global.quiet,
-    )
-    .await?;
+    let targets = args.databases.targets(&client, global.quiet).await?;
     let format = crate::cmd::default_format(args.output);
     let mut plan_out = PlanWriter::new(output::stdout(), format);
     let mut failed_databases = 0;

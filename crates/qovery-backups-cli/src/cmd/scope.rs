@@ -4,7 +4,7 @@
 use qovery_backups::{Client, FleetDatabase, Scope};
 use uuid::Uuid;
 
-use crate::cli::ScopeArgs;
+use crate::cli::{Changing, Reading, ScopeArgs};
 use crate::outcome::Failure;
 
 impl ScopeArgs {
@@ -40,7 +40,7 @@ pub async fn discover(client: &Client, scope: &ScopeArgs) -> Result<Vec<FleetDat
 
 /// Which databases a command takes when given neither ids nor a scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenNoneGiven {
+enum WhenNoneGiven {
     /// Every database the token can see (`list`, `latest`, `check`: reading is harmless).
     Everything,
     /// None (`prune` deletes: it must be told what).
@@ -52,7 +52,7 @@ pub enum WhenNoneGiven {
 /// cloud provider manages are left out, with one note each on stderr (unless `quiet`): there is
 /// nothing of theirs to list, delete or prune here. A scope that holds no database is a usage
 /// error (exit 2): a cron job pointed at the wrong id should not pass silently.
-pub async fn targets(
+async fn targets(
     client: &Client,
     ids: &[Uuid],
     scope: &ScopeArgs,
@@ -89,16 +89,30 @@ pub async fn targets(
     Ok(targets)
 }
 
-/// The databases a reading command (`list`, `latest`) works on, by id: those given, those the
-/// scopes reach, or every one the token can see; MANAGED ones left out with a note.
-pub async fn readable_ids(
-    client: &Client,
-    ids: &[Uuid],
-    scope: &ScopeArgs,
-    quiet: bool,
-) -> Result<Vec<Uuid>, Failure> {
-    let targets = targets(client, ids, scope, WhenNoneGiven::Everything, true, quiet).await?;
-    Ok(self::ids(&targets))
+impl Reading {
+    /// Those given, those the scopes reach, or every one the token can see.
+    pub async fn targets(
+        &self,
+        client: &Client,
+        skip_managed: bool,
+        quiet: bool,
+    ) -> Result<Vec<Target>, Failure> {
+        targets(client, &self.ids, &self.scope, WhenNoneGiven::Everything, skip_managed, quiet).await
+    }
+
+    /// The databases a listing command (`list`, `latest`) works on, by id: MANAGED ones left
+    /// out with a note, since they have no backups here.
+    pub async fn readable_ids(&self, client: &Client, quiet: bool) -> Result<Vec<Uuid>, Failure> {
+        Ok(ids(&self.targets(client, true, quiet).await?))
+    }
+}
+
+impl Changing {
+    /// Those given and those the scopes reach, MANAGED ones left out with a note: backing up or
+    /// pruning "everything the token can see" is never a default.
+    pub async fn targets(&self, client: &Client, quiet: bool) -> Result<Vec<Target>, Failure> {
+        targets(client, &self.ids, &self.scope, WhenNoneGiven::Nothing, true, quiet).await
+    }
 }
 
 /// The ids of `targets`, in order.

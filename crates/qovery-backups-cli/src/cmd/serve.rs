@@ -28,7 +28,7 @@ use qovery_backups::{DatabaseFreshness, Event, FreshnessVerdict, Observer};
 
 use crate::cli::{Global, ServeArgs};
 use crate::cmd::client_builder;
-use crate::cmd::scope::{self, WhenNoneGiven};
+
 use crate::metrics::{self, escape_label};
 use crate::outcome::{Failure, Outcome, Phrased};
 
@@ -242,15 +242,7 @@ async fn round(
     args: &ServeArgs,
     quiet: bool,
 ) -> Result<Vec<DatabaseFreshness>, Failure> {
-    let targets = scope::targets(
-        client,
-        &args.databases.ids,
-        &args.databases.scope,
-        WhenNoneGiven::Everything,
-        false,
-        quiet,
-    )
-    .await?;
+    let targets = args.databases.targets(client, false, quiet).await?;
     Ok(client
         .freshness(targets, args.max_age)
         .concurrency(args.concurrency.get)
