@@ -72,8 +72,12 @@ pub trait Record {
     /// Its table row: one cell per column of the table's [`table::Spec`], escaped for a
     /// terminal. `now` dates the ages.
     fn cells(&self, now: DateTime<Utc>) -> Vec<String>;
-    /// Its CSV fields, in the order of [`Kind::csv_header`]; exact, not escaped.
-    fn csv_row(&self) -> Vec<String>;
+    /// Its CSV fields, in the order of [`Kind::csv_header`]; exact, not escaped. None for a
+    /// command that offers no CSV (its `csv_header` is empty, and its format list leaves csv
+    /// out).
+    fn csv_row(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a command writes, format by format: its table, its CSV header, and what a table says

@@ -146,11 +146,6 @@ impl Record for Line<'_> {
             if target.place.is_some() { printable(&target.label()).into_owned() } else { String::new() };
         vec![word.to_owned(), name, target.id.to_string(), detail]
     }
-
-    /// Not offered.
-    fn csv_row(&self) -> Vec<String> {
-        Vec::new()
-    }
 }
 
 /// A headless table: each line starts with its verdict. The id is never clipped; the name is

@@ -167,11 +167,6 @@ impl Record for DecisionLine<'_> {
             printable(&self.reasons.join(", ")).into_owned(),
         ]
     }
-
-    /// Not offered: a decision's reasons are a list.
-    fn csv_row(&self) -> Vec<String> {
-        Vec::new()
-    }
 }
 
 /// The plan: what is done to which backup stays on any terminal; the date goes first, then
