@@ -9,7 +9,7 @@ use futures::StreamExt as _;
 use qovery_backups_api::types::{
     Backup, BackupPaginatedResponseList, BackupRequest, Database, Environment, Organization, Project,
 };
-use qovery_backups_api::{ByteStream, NotJson, ResponseTooLarge, types};
+use qovery_backups_api::{ByteStream, NotJson, ResponseTooLarge, ResponseValue, types};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use uuid::Uuid;
@@ -43,76 +43,60 @@ impl<'a> Wire<'a> {
         if let Some(start) = start_id {
             request = request.start_id(start);
         }
-        match request.send().await {
-            Ok(page) => Ok(page.into_inner()),
-            Err(e) => Err(self.translate(operation, e).await),
-        }
+        self.answer(operation, request.send().await).await
     }
 
     /// `POST /database/{databaseId}/backup`.
     pub(crate) async fn create(self, database_id: Uuid, request: &BackupRequest) -> Result<Backup, Error> {
         let sent = self.api.add_backup_database().database_id(database_id).body(request.clone());
-        match sent.send().await {
-            Ok(created) => Ok(created.into_inner()),
-            Err(e) => Err(self.translate(Operation::Create { database_id }, e).await),
-        }
+        self.answer(Operation::Create { database_id }, sent.send().await).await
     }
 
     /// `DELETE /database/{databaseId}/backup/{backupId}`.
     pub(crate) async fn delete(self, database_id: Uuid, backup_id: Uuid) -> Result<(), Error> {
         let sent = self.api.remove_database_backup().database_id(database_id).backup_id(backup_id);
-        match sent.send().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.translate(Operation::Delete { database_id, backup_id }, e).await),
-        }
+        self.answer(Operation::Delete { database_id, backup_id }, sent.send().await).await
     }
 
     /// `GET /database/{databaseId}`.
     pub(crate) async fn get_database(self, database_id: Uuid) -> Result<Database, Error> {
-        match self.api.get_database().database_id(database_id).send().await {
-            Ok(database) => Ok(database.into_inner()),
-            Err(e) => Err(self.translate(Operation::GetDatabase { database_id }, e).await),
-        }
+        let sent = self.api.get_database().database_id(database_id).send().await;
+        self.answer(Operation::GetDatabase { database_id }, sent).await
     }
 
     /// `GET /organization`.
     pub(crate) async fn list_organizations(self) -> Result<Vec<Organization>, Error> {
-        match self.api.list_organization().send().await {
-            Ok(list) => Ok(list.into_inner().results),
-            Err(e) => Err(self.translate(Operation::ListOrganizations, e).await),
-        }
+        let sent = self.api.list_organization().send().await;
+        Ok(self.answer(Operation::ListOrganizations, sent).await?.results)
     }
 
     /// `GET /organization/{organizationId}/project`.
     pub(crate) async fn list_projects(self, organization_id: Uuid) -> Result<Vec<Project>, Error> {
-        match self.api.list_project().organization_id(organization_id).send().await {
-            Ok(list) => Ok(list.into_inner().results),
-            Err(e) => {
-                let operation = Operation::ListProjects { organization_id };
-                Err(self.translate(operation, e).await)
-            }
-        }
+        let sent = self.api.list_project().organization_id(organization_id).send().await;
+        Ok(self.answer(Operation::ListProjects { organization_id }, sent).await?.results)
     }
 
     /// `GET /project/{projectId}/environment`.
     pub(crate) async fn list_environments(self, project_id: Uuid) -> Result<Vec<Environment>, Error> {
-        match self.api.list_environment().project_id(project_id).send().await {
-            Ok(list) => Ok(list.into_inner().results),
-            Err(e) => {
-                let operation = Operation::ListEnvironments { project_id };
-                Err(self.translate(operation, e).await)
-            }
-        }
+        let sent = self.api.list_environment().project_id(project_id).send().await;
+        Ok(self.answer(Operation::ListEnvironments { project_id }, sent).await?.results)
     }
 
     /// `GET /environment/{environmentId}/database`.
     pub(crate) async fn list_databases(self, environment_id: Uuid) -> Result<Vec<Database>, Error> {
-        match self.api.list_database().environment_id(environment_id).send().await {
-            Ok(list) => Ok(list.into_inner().results),
-            Err(e) => {
-                let operation = Operation::ListDatabases { environment_id };
-                Err(self.translate(operation, e).await)
-            }
+        let sent = self.api.list_database().environment_id(environment_id).send().await;
+        Ok(self.answer(Operation::ListDatabases { environment_id }, sent).await?.results)
+    }
+
+    /// The value of a call that succeeded, or its error translated.
+    async fn answer<T>(
+        self,
+        operation: Operation,
+        sent: Result<ResponseValue<T>, ApiError>,
+    ) -> Result<T, Error> {
+        match sent {
+            Ok(value) => Ok(value.into_inner()),
+            Err(e) => Err(self.translate(operation, e).await),
         }
     }
 
