@@ -178,15 +178,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answers;
 mod conn;
 mod data;
 mod fault;
 mod fleet;
-mod hostile;
 mod http;
 mod lifecycle;
 mod log;
 mod sample;
+mod spec;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -200,13 +201,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use crate::data::{History, HistoryParseError};
+pub use crate::data::History;
 pub use crate::fault::{
     BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
     FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
 pub use crate::fleet::Fleet;
-pub use crate::lifecycle::{Lifecycle, LifecycleParseError, OutcomeSpecError, Outcomes};
+pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 pub use crate::sample::SampleBackup;
 
