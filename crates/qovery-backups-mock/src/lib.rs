@@ -73,6 +73,11 @@
 //! [`MockServer::start`] spawns the server on the current tokio runtime, so a server started in a
 //! `#[tokio::test]` lives as long as that test; it stops when the [`MockServer`] is dropped.
 //!
+//! [`testing`] has the set-ups the workspace's own tests share, for yours too: a mock of so many
+//! backups per database with a fault plan in one line ([`testing::mock`]), one with a
+//! [`Lifecycle`], and backups of a given id, date and outcome ([`testing::backup`],
+//! [`testing::daily`]).
+//!
 //! # Backup lifecycle
 //!
 //! A backup created through the API answers `QUEUED` in its 201, then is `ONGOING` after
@@ -188,6 +193,7 @@ mod lifecycle;
 mod log;
 mod sample;
 mod spec;
+pub mod testing;
 
 use std::collections::VecDeque;
 use std::fmt;
