@@ -790,35 +790,15 @@ impl FromStr for FaultPlan {
 /// The keys of a plan's SPEC; any other key is a request number or range (`3=503`, `2-4=reset`).
 const PLAN_SYNTAX: spec::Syntax<FaultPlan> = spec::Syntax {
     keys: &[
-        spec::Key {
-            names: &["p", "prob", "probability"],
-            set: |plan, value| {
-                plan.probability = spec::probability(value)?;
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["kinds"],
-            set: |plan, value| {
-                plan.kinds = value.split('|').map(parse_kind).collect::<Result<_, _>>()?;
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["max"],
-            set: |plan, value| {
-                plan.max_consecutive =
-                    value.parse().map_err(|_| format!("`{value}` is not a whole number of attempts"))?;
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["seed"],
-            set: |plan, value| {
-                plan.seed = spec::seed(value)?;
-                Ok(())
-            },
-        },
+        (&["p", "prob", "probability"], |plan, value| spec::probability(value).map(|p| plan.probability = p)),
+        (&["kinds"], |plan, value| {
+            value.split('|').map(parse_kind).collect::<Result<_, _>>().map(|k| plan.kinds = k)
+        }),
+        (&["max"], |plan, value| {
+            let max = value.parse().map_err(|_| format!("`{value}` is not a whole number of attempts"));
+            max.map(|max| plan.max_consecutive = max)
+        }),
+        (&["seed"], |plan, value| spec::seed(value).map(|seed| plan.seed = seed)),
     ],
     other: schedule,
     once: true,
@@ -828,21 +808,15 @@ const PLAN_SYNTAX: spec::Syntax<FaultPlan> = spec::Syntax {
 
 /// `N=KIND` or `A-B=KIND` (inclusive), request numbers from 1.
 fn schedule(plan: &mut FaultPlan, key: &str, value: &str) -> Result<(), String> {
-    let number = |text: &str| -> Result<u64, String> {
-        let n: u64 = text.trim().parse().map_err(|_| {
-            format!(
-                "unknown key `{key}`; expected a request number (`3`), a range (`2-4`), `p`, `kinds`, `max` or `seed`"
-            )
-        })?;
-        if n == 0 {
-            return Err("requests are numbered from 1".to_owned());
-        }
-        Ok(n)
+    let number = |text: &str| match text.trim().parse() {
+        Ok(0) => Err("requests are numbered from 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "unknown key `{key}`; expected a request number (`3`), a range (`2-4`), `p`, `kinds`, `max` or `seed`"
+        )),
     };
-    let (first, last) = match key.split_once('-') {
-        None => (number(key)?, number(key)?),
-        Some((a, b)) => (number(a)?, number(b)?),
-    };
+    let (first, last) = key.split_once('-').unwrap_or((key, key));
+    let (first, last): (u64, u64) = (number(first)?, number(last)?);
     if first > last {
         return Err(format!("range `{key}` is empty: {first} is after {last}"));
     }

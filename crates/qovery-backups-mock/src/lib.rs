@@ -31,8 +31,8 @@
 //! [`MockConfig::history`] chooses how they spread in time: about a day apart by default, or, with
 //! [`History::Retention`], from an hour to six years old with failed, canceled and stuck ones among
 //! them, for retention rules to decide on.
-//! A seeded backup is kept as about 150 bytes and derived again from the seed when served, so a
-//! database of a million backups starts in about a second in release mode, in under 200 MB.
+//! A seeded backup is kept as a few words and derived again from the seed when served, so a
+//! database of a million backups starts in under a second in release mode, in under 200 MiB.
 //!
 //! # Example
 //!

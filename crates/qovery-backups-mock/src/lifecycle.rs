@@ -310,41 +310,20 @@ impl FromStr for Outcomes {
 /// The keys of an outcome SPEC; any other key is `name:TEXT`.
 const OUTCOME_SYNTAX: spec::Syntax<Outcomes> = spec::Syntax {
     keys: &[
-        spec::Key {
-            names: &["next"],
-            set: |outcomes, value| {
-                for outcome in value.split('|') {
-                    outcomes.next.push_back(parse_outcome(outcome)?);
-                }
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["error"],
-            set: |outcomes, value| {
-                outcomes.error_probability = spec::probability(value)?;
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["canceled"],
-            set: |outcomes, value| {
-                outcomes.canceled_probability = spec::probability(value)?;
-                Ok(())
-            },
-        },
-        spec::Key {
-            names: &["seed"],
-            set: |outcomes, value| {
-                outcomes.seed = spec::seed(value)?;
-                Ok(())
-            },
-        },
+        (&["next"], |outcomes, value| {
+            value
+                .split('|')
+                .try_for_each(|next| parse_outcome(next).map(|next| outcomes.next.push_back(next)))
+        }),
+        (&["error"], |outcomes, value| spec::probability(value).map(|p| outcomes.error_probability = p)),
+        (&["canceled"], |outcomes, value| {
+            spec::probability(value).map(|p| outcomes.canceled_probability = p)
+        }),
+        (&["seed"], |outcomes, value| spec::seed(value).map(|seed| outcomes.seed = seed)),
     ],
     other: |outcomes, key, value| match key.split_once(':') {
         Some((name, text)) if name.trim().eq_ignore_ascii_case("name") && !text.is_empty() => {
-            outcomes.rules.push((text.to_owned(), parse_outcome(value)?));
-            Ok(())
+            parse_outcome(value).map(|outcome| outcomes.rules.push((text.to_owned(), outcome)))
         }
         _ => Err(format!("unknown key `{key}`; expected `next`, `name:TEXT`, `error`, `canceled` or `seed`")),
     },

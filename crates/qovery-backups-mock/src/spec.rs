@@ -5,15 +5,11 @@
 use std::fmt;
 use std::time::Duration;
 
-/// A key a SPEC accepts, under one or more names, and what its value sets.
-pub(crate) struct Key<T> {
-    /// The names it is written as (any case); the first is the one errors use.
-    pub(crate) names: &'static [&'static str],
-    /// Reads the value into the target, or says what is wrong with it.
-    pub(crate) set: fn(&mut T, &str) -> Result<(), String>,
-}
+/// A key a SPEC accepts: the names it is written as (any case; the first is the one errors
+/// use), and what reads its value into the target or says what is wrong with it.
+pub(crate) type Key<T> = (&'static [&'static str], fn(&mut T, &str) -> Result<(), String>);
 
-/// How a SPEC is read besides its table of keys.
+/// How a SPEC is read: a table of keys, and what to do with any other.
 pub(crate) struct Syntax<T: 'static> {
     pub(crate) keys: &'static [Key<T>],
     /// Reads an item whose key is in no row of `keys` (`3=503`, `name:TEXT=error`).
@@ -38,14 +34,14 @@ pub(crate) fn read<T>(spec: &str, target: &mut T, syntax: &Syntax<T>) -> Result<
             return Err(fail(syntax.without_equals.to_owned()));
         };
         let (key, value) = (key.trim(), value.trim());
-        let row = syntax.keys.iter().position(|k| k.names.iter().any(|name| name.eq_ignore_ascii_case(key)));
+        let row = syntax.keys.iter().position(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(key)));
         match row {
             Some(row) if syntax.once && seen.contains(&row) => {
-                return Err(fail(format!("`{}` is given twice", syntax.keys[row].names[0])));
+                return Err(fail(format!("`{}` is given twice", syntax.keys[row].0[0])));
             }
             Some(row) => {
                 seen.push(row);
-                (syntax.keys[row].set)(target, value).map_err(fail)?;
+                (syntax.keys[row].1)(target, value).map_err(fail)?;
             }
             None => (syntax.other)(target, key, value).map_err(fail)?,
         }
