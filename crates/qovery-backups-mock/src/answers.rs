@@ -171,7 +171,7 @@ pub(crate) fn redirect(shared: &Shared, request: &request::Parts) -> Response {
 // Changes to the operation's answer.
 
 /// The backups in a page body, or the backup a create answered.
-pub(crate) fn backups_in(value: &mut Value) -> Vec<&mut Value> {
+fn backups_in(value: &mut Value) -> Vec<&mut Value> {
     if value.get("results").is_some_and(Value::is_array) {
         match value.get_mut("results").and_then(Value::as_array_mut) {
             Some(results) => results.iter_mut().collect(),

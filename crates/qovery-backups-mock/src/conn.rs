@@ -186,3 +186,16 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     // connection would be cut whenever a test's clock jumps.
     let _ = http1::Builder::new().header_read_timeout(None).writev(false).serve_connection(io, service).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_answer_knows_its_body_from_the_head() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nContent-Length: 4242\r\n\r\n";
+        assert_eq!(head_len(head), head.len());
+        assert_eq!(content_length(head), 4242);
+        assert_eq!(content_length(b"HTTP/1.1 204 No Content\r\ndate: x\r\n\r\n"), 0);
+    }
+}

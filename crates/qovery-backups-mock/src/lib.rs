@@ -238,8 +238,10 @@ pub const DEFAULT_TOKEN: &str = "mock-token";
 ///
 /// ```
 /// use std::time::Duration;
-/// use qovery_backups_mock::MockConfig;
+/// use qovery_backups_mock::{MockConfig, MockServer};
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
 /// // Six databases, with page boundaries around 20 a page.
 /// let config = MockConfig {
 ///     databases: 6,
@@ -247,7 +249,11 @@ pub const DEFAULT_TOKEN: &str = "mock-token";
 ///     latency: Duration::from_millis(5),
 ///     ..MockConfig::default()
 /// };
-/// # let _ = config;
+/// let server = MockServer::start(config).await?;
+/// let counts: Vec<_> = server.database_ids().into_iter().filter_map(|id| server.backup_count(id)).collect();
+/// assert_eq!(counts, [0, 1, 19, 20, 21, 40]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct MockConfig {

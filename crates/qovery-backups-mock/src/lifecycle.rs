@@ -37,7 +37,7 @@ use crate::spec;
 ///     lifecycle: Lifecycle { queued: Duration::from_secs(2), ongoing: Duration::from_secs(30) },
 ///     ..MockConfig::default()
 /// };
-/// # let _ = config;
+/// assert_ne!(config.lifecycle, Lifecycle::default(), "the default is instant");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
