@@ -20,7 +20,7 @@ use qovery_backups::Client;
 use qovery_backups_bench::{
     MockThread, machine, measuring, median, named_thread_cpu_seconds, seconds, thread_cpu_seconds, verdict,
 };
-use qovery_backups_mock::MockConfig;
+use qovery_backups_mock::{FaultPlan, MockConfig, testing};
 use uuid::Uuid;
 
 const DATABASES: usize = 100;
@@ -43,10 +43,8 @@ async fn list_all(client: &Client, database_ids: &[Uuid]) -> u64 {
 
 fn main() {
     let mock = MockThread::start(MockConfig {
-        databases: DATABASES,
-        backups_per_database: vec![BACKUPS],
         latency: LATENCY,
-        ..MockConfig::default()
+        ..testing::config(vec![BACKUPS; DATABASES], FaultPlan::none())
     })
     .expect("the mock starts");
     let server = mock.server();

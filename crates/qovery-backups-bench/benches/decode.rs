@@ -34,7 +34,7 @@ use qovery_backups_api::types::BackupPaginatedResponseList;
 use qovery_backups_bench::{
     BENCH_USER_AGENT, MockThread, machine, measuring, median, paired, sdk_listing, seconds,
 };
-use qovery_backups_mock::MockConfig;
+use qovery_backups_mock::{FaultPlan, MockConfig, testing};
 use uuid::Uuid;
 
 const TARGET: f64 = 1.05;
@@ -75,12 +75,7 @@ fn plain_serde_json(body: &Bytes) -> BackupPaginatedResponseList {
 }
 
 fn main() {
-    let mock = MockThread::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![45],
-        ..MockConfig::default()
-    })
-    .expect("the mock starts");
+    let mock = MockThread::start(testing::config(vec![45], FaultPlan::none())).expect("the mock starts");
     let server = mock.server();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     // A real first page, as the mock serves it: 20 seeded backups with statuses and steps.
@@ -162,13 +157,9 @@ fn head_of(len: usize) -> Vec<u8> {
 /// The mock's first two answers for one database of [`HUGE`] backups with a page size of as
 /// many: the huge page, then the empty page after it. Rendered once, before timing.
 fn render_huge(runtime: &tokio::runtime::Runtime) -> (Uuid, String, Vec<u8>, Vec<u8>) {
-    let mock = MockThread::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![HUGE],
-        page_size: HUGE,
-        ..MockConfig::default()
-    })
-    .expect("the mock starts");
+    let mock =
+        MockThread::start(MockConfig { page_size: HUGE, ..testing::config(vec![HUGE], FaultPlan::none()) })
+            .expect("the mock starts");
     let server = mock.server();
     let database_id = server.database_ids()[0];
     let get = |start_id: Option<Uuid>| {

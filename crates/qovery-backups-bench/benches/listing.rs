@@ -20,19 +20,14 @@ use qovery_backups::Client;
 use qovery_backups_bench::{
     BENCH_USER_AGENT, MockThread, hand_written_listing, machine, measuring, paired, sdk_listing,
 };
-use qovery_backups_mock::MockConfig;
+use qovery_backups_mock::{FaultPlan, testing};
 
 const BACKUPS: usize = 100_000;
 const TARGET: f64 = 1.05;
 const PAIRED_ROUNDS: usize = 20;
 
 fn main() {
-    let mock = MockThread::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![BACKUPS],
-        ..MockConfig::default()
-    })
-    .expect("the mock starts");
+    let mock = MockThread::start(testing::config(vec![BACKUPS], FaultPlan::none())).expect("the mock starts");
     let server = mock.server();
     let database_id = server.database_ids()[0];
     let (base_url, token) = (server.base_url().to_owned(), server.token().to_owned());

@@ -7,13 +7,11 @@ use std::collections::HashSet;
 
 use common::{ndjson, run, stderr, stdout};
 use qovery_backups::types::{Backup, DatabaseModeEnum, ServiceActionStatusEnum};
-use qovery_backups_mock::{FaultPlan, Fleet, MockConfig, MockServer};
+use qovery_backups_mock::{FaultPlan, Fleet, MockConfig, MockServer, testing};
 use uuid::Uuid;
 
 async fn fleet(faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig { databases: 1, fleet: Fleet::sample(), faults, ..MockConfig::default() })
-        .await
-        .unwrap()
+    testing::start(MockConfig { databases: 1, fleet: Fleet::sample(), faults, ..MockConfig::default() }).await
 }
 
 fn id_of(value: &serde_json::Value) -> Uuid {

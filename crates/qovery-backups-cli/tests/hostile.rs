@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::cargo::CommandCargoExt as _;
 use common::{mock, run, run_with_env, stderr, stdout};
-use qovery_backups_mock::{Fault, FaultPlan, SampleBackup};
+use qovery_backups_mock::{Fault, FaultPlan, testing};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -28,12 +28,7 @@ async fn a_success_dated_in_the_future_is_suspect_not_fresh() {
 /// A backup made `hours_ago`, with this outcome.
 fn backup(status: &str, hours_ago: i64) -> qovery_backups::Backup {
     let created_at = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
-    SampleBackup::new(0)
-        .id(Uuid::new_v4())
-        .created_at(created_at)
-        .name(format!("b{hours_ago}"))
-        .outcome(status)
-        .build()
+    testing::backup((hours_ago.unsigned_abs() + 1).into(), &created_at.to_rfc3339(), status)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,20 +14,9 @@ use std::time::Duration;
 use common::{authorized as command, ndjson, run, run_with_env, stderr, stdout};
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, KeepRule, Plan, RetentionPolicy, Utc, decide};
-use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
+use qovery_backups_mock::testing::{self, mock_with_lifecycle};
+use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer};
 use uuid::Uuid;
-
-async fn mock(lifecycle: Lifecycle, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![45],
-        lifecycle,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap()
-}
 
 fn short(queued_ms: u64, ongoing_ms: u64) -> Lifecycle {
     Lifecycle { queued: Duration::from_millis(queued_ms), ongoing: Duration::from_millis(ongoing_ms) }
@@ -53,25 +42,14 @@ async fn until_listed(server: &MockServer, n: usize) {
     }
 }
 
-/// A backup as a listing carries it.
+/// A backup named `name`, as a listing carries it.
 fn backup(id: u128, created_at: &str, outcome: &str, name: &str) -> Backup {
-    SampleBackup::new(id)
-        .created_at(created_at.parse().unwrap())
-        .name(name)
-        .message("cli test")
-        .outcome(outcome)
-        .build()
+    Backup { name: name.to_owned(), ..testing::backup(id, created_at, outcome) }
 }
 
 /// 45 nightly successful backups, ids 1 (newest) to 45, and one failed one: three pages.
 fn nightly() -> Vec<Backup> {
-    let newest: chrono::DateTime<chrono::Utc> = "2026-11-27T03:00:00Z".parse().unwrap();
-    let mut backups: Vec<Backup> = (1..=45u128)
-        .map(|id| {
-            let created = newest - chrono::TimeDelta::days(id as i64 - 1);
-            backup(id, &created.to_rfc3339(), "SUCCESS", &format!("nightly-{id}"))
-        })
-        .collect();
+    let mut backups = testing::daily(1, 45, "2026-11-27T03:00:00Z", "SUCCESS");
     backups.push(backup(100, "2026-11-20T05:00:00Z", "ERROR", "failed"));
     backups
 }
@@ -83,7 +61,7 @@ const POLL: [&str; 2] = ["--poll-interval", "20ms"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_wait_succeeds_prints_the_backup_and_one_line_per_status_change() {
-    let server = mock(short(40, 400), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(short(40, 400), FaultPlan::none()).await;
     let database_id = server.database_ids()[0].to_string();
 
     let output = run(
@@ -127,7 +105,7 @@ async fn create_wait_on_a_failed_or_canceled_backup_exits_1_with_the_backup_and_
     for (outcome, name) in
         [(ServiceActionStatusEnum::Error, "ERROR"), (ServiceActionStatusEnum::Canceled, "CANCELED")]
     {
-        let server = mock(short(20, 60), FaultPlan::none()).await;
+        let server = mock_with_lifecycle(short(20, 60), FaultPlan::none()).await;
         let database_id = server.database_ids()[0];
         server.push_outcome(outcome);
 
@@ -161,7 +139,7 @@ async fn create_wait_on_a_failed_or_canceled_backup_exits_1_with_the_backup_and_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_on_a_backup_deleted_meanwhile_exits_1_saying_it_vanished() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let mut backups = nightly();
     backups.push(backup(200, "2026-11-27T09:00:00Z", "ONGOING", "running")); // never moves on
     let database_id = server.add_database_with(backups).unwrap();
@@ -181,7 +159,7 @@ async fn wait_on_a_backup_deleted_meanwhile_exits_1_saying_it_vanished() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_wait_times_out_with_the_backup_as_last_seen_and_leaves_it() {
-    let server = mock(short(0, 3_600_000), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(short(0, 3_600_000), FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
 
     let output = run(
@@ -213,7 +191,7 @@ async fn unavailable_answers_while_polling_are_retried() {
     // 1: the create's look at the newest page, 2: the POST, then polls.
     let faults =
         FaultPlan::none().at(3, Fault::Status(503)).at(5, Fault::Status(503)).at(6, Fault::Status(502));
-    let server = mock(short(30, 60), faults).await;
+    let server = mock_with_lifecycle(short(30, 60), faults).await;
     let database_id = server.database_ids()[0].to_string();
 
     let output =
@@ -227,7 +205,7 @@ async fn unavailable_answers_while_polling_are_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_on_an_id_the_database_does_not_have_exits_1_at_once() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let missing = Uuid::from_u128(0xdead);
 
@@ -245,7 +223,7 @@ async fn wait_on_an_id_the_database_does_not_have_exits_1_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_on_a_finished_backup_reads_only_the_page_that_holds_it() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.add_database_with(nightly()).unwrap();
     let on_page_two = Uuid::from_u128(25);
 
@@ -259,7 +237,7 @@ async fn wait_on_a_finished_backup_reads_only_the_page_that_holds_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_zero_wait_timeout_is_a_usage_error() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.database_ids()[0].to_string();
     for args in [
         vec!["wait", &database_id, "00000000-0000-0000-0000-000000000001", "--wait-timeout", "0s"],
@@ -282,7 +260,7 @@ fn expected_plan(server: &MockServer, database_id: Uuid) -> Plan {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_dry_run_prints_the_plan_and_deletes_nothing() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.add_database_with(nightly()).unwrap();
     let expected = expected_plan(&server, database_id);
 
@@ -335,7 +313,7 @@ async fn prune_dry_run_prints_the_plan_and_deletes_nothing() {
 async fn prune_deletes_exactly_the_plan_through_lost_answers() {
     // Requests 1 to 3 list the database; deletes start at 4.
     let faults = FaultPlan::none().at(4, Fault::Lost).at(7, Fault::Lost).at(9, Fault::Status(503));
-    let server = mock(Lifecycle::default(), faults).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), faults).await;
     let database_id = server.add_database_with(nightly()).unwrap();
     let expected = expected_plan(&server, database_id);
     let kept: Vec<Uuid> = expected.to_keep().map(|b| b.id).collect();
@@ -360,7 +338,7 @@ async fn prune_deletes_exactly_the_plan_through_lost_answers() {
 async fn a_listing_failing_half_way_deletes_nothing_there_and_the_other_databases_go_on() {
     // Request 2 is the first database's second page (one database at a time: with more, the
     // second database's first page could come before it): refused (403 is not retried).
-    let server = mock(Lifecycle::default(), FaultPlan::none().at(2, Fault::Status(403))).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none().at(2, Fault::Status(403))).await;
     let broken = server.add_database_with(nightly()).unwrap();
     let fine = server.add_database_with(nightly()).unwrap();
     let expected_fine = expected_plan(&server, fine);
@@ -415,13 +393,11 @@ async fn prune_with_concurrency_prints_what_one_at_a_time_prints_and_deletes_exa
     // Same seed, same data: one server per run. The first database has seven pages, so the
     // others' listings end before its own when they run together.
     let config = || MockConfig {
-        databases: 5,
-        backups_per_database: vec![130, 45, 3, 60, 20],
         latency: Duration::from_millis(5),
-        ..MockConfig::default()
+        ..testing::config(vec![130, 45, 3, 60, 20], FaultPlan::none())
     };
-    let one_at_a_time = MockServer::start(config()).await.unwrap();
-    let four_at_a_time = MockServer::start(config()).await.unwrap();
+    let one_at_a_time = testing::start(config()).await;
+    let four_at_a_time = testing::start(config()).await;
     let ids = one_at_a_time.database_ids();
     assert_eq!(four_at_a_time.database_ids(), ids);
     let before: Vec<Vec<Uuid>> = ids.iter().map(|&id| one_at_a_time.backup_ids(id)).collect();
@@ -484,7 +460,7 @@ async fn prune_with_concurrency_prints_what_one_at_a_time_prints_and_deletes_exa
 /// Each `--keep-*` flag sets the rule it names: alone, it gives that rule's plan.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_keep_flag_sets_the_rule_it_names() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.add_database_with(nightly()).unwrap();
     let id = database_id.to_string();
     for rule in KeepRule::COUNTED {
@@ -517,7 +493,7 @@ async fn every_keep_flag_sets_the_rule_it_names() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_usage_errors_exit_2_and_send_nothing() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.database_ids()[0].to_string();
     for args in [
         vec!["prune", &database_id],
@@ -534,7 +510,7 @@ async fn prune_usage_errors_exit_2_and_send_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_table_escapes_control_characters_in_names() {
-    let server = mock(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let mut backups = nightly();
     backups[0].name = "\u{1b}[8mhidden\r".to_owned();
     let database_id = server.add_database_with(backups).unwrap();

@@ -8,15 +8,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{ndjson, run, stderr};
-use qovery_backups_mock::{FaultPlan, Fleet, MockConfig, MockServer};
+use qovery_backups_mock::{FaultPlan, Fleet, MockConfig, MockServer, testing};
 
 /// How long anything the tests wait for may take on a slow, shared machine.
 const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn fleet(latency: Duration) -> MockServer {
-    MockServer::start(MockConfig { databases: 1, fleet: Fleet::sample(), latency, ..MockConfig::default() })
+    testing::start(MockConfig { databases: 1, fleet: Fleet::sample(), latency, ..MockConfig::default() })
         .await
-        .unwrap()
 }
 
 /// A running `serve`, killed if the test ends before it exits.

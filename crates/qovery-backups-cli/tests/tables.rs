@@ -8,9 +8,9 @@
 
 mod common;
 
-use common::{ndjson, run, run_with_env, stderr, stdout};
+use common::{mock, ndjson, run, run_with_env, stderr, stdout};
 use qovery_backups::types::DatabaseModeEnum;
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, MockServer};
 use unicode_width::UnicodeWidthStr as _;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ const NAMES: [&str; 6] = [
 /// An environment whose databases carry those names, each with a few backups, the newest of
 /// which carries the name too.
 async fn world() -> (MockServer, Uuid, Vec<Uuid>) {
-    let server = MockServer::start(MockConfig { databases: 0, ..MockConfig::default() }).await.unwrap();
+    let server = mock(vec![], FaultPlan::none()).await;
     let organization = server.add_organization("acme");
     let project = server.add_project(organization, "店舗").unwrap();
     let environment = server.add_environment(project, "production").unwrap();
@@ -196,14 +196,7 @@ async fn every_command_writes_json_arrays_one_compact_object_per_line_and_dates_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_delete_in_prune_is_one_error_line_beside_the_summary_and_quiet_keeps_only_errors() {
     // Requests 1 and 2 list the database (4 backups, one page); the first delete answers 403.
-    let server = MockServer::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![4],
-        faults: FaultPlan::none().at(2, Fault::Status(403)),
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = mock(vec![4], FaultPlan::none().at(2, Fault::Status(403))).await;
     let database = server.database_ids()[0].to_string();
     let args = ["prune", &database, "--keep-last", "1", "--delete-failed", "--output", "ndjson"];
     let output = run(&server, &args).await;
@@ -217,13 +210,7 @@ async fn a_failed_delete_in_prune_is_one_error_line_beside_the_summary_and_quiet
     );
     assert!(lines[1].starts_with("error: "), "{err}");
 
-    let server = MockServer::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![4],
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = mock(vec![4], FaultPlan::none()).await;
     let database = server.database_ids()[0].to_string();
     let output = run(&server, &["prune", &database, "--keep-last", "1", "-q", "--output", "ndjson"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

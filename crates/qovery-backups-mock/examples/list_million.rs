@@ -17,9 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => 1_000_000,
     };
     // `nightly` (the default) or `retention`: the start-up cost of each seeded timeline.
-    let history: History = match std::env::args().nth(2) {
-        Some(arg) => arg.parse()?,
-        None => History::default(),
+    let history = match std::env::args().nth(2).as_deref() {
+        None | Some("nightly") => History::Nightly,
+        Some("retention") => History::Retention,
+        Some(other) => return Err(format!("unknown history `{other}`; use `nightly` or `retention`").into()),
     };
     let started = Instant::now();
     let server = MockServer::start(MockConfig {

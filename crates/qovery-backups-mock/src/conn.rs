@@ -28,9 +28,9 @@ pub(crate) enum Kill {
     Reset,
     /// FIN without a byte of the answer.
     Close,
-    /// Let the head through and half of a body of this many bytes (or half the head when the
-    /// body is empty), then FIN.
-    Truncate { body_len: usize },
+    /// Let the head through and half of the body its `content-length` announces (or half the
+    /// head when there is no body), then FIN.
+    Truncate,
 }
 
 /// A per-connection kill switch, put into every request's extensions.
@@ -80,6 +80,16 @@ fn head_len(buf: &[u8]) -> usize {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map_or(buf.len(), |p| p + 4)
 }
 
+/// The `content-length` a response head announces; 0 without one.
+fn content_length(head: &[u8]) -> usize {
+    let head = String::from_utf8_lossy(head);
+    let value = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+    });
+    value.unwrap_or(0)
+}
+
 impl AsyncRead for FaultyStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
@@ -100,9 +110,10 @@ impl AsyncWrite for FaultyStream {
                 }
                 // Dropping the socket after this error closes it with FIN: the client saw nothing.
                 Some(Kill::Close) => return this.dead(io::ErrorKind::BrokenPipe),
-                Some(Kill::Truncate { body_len }) => {
+                Some(Kill::Truncate) => {
                     // hyper writes the whole head in its first write (writev is off).
                     let head = head_len(buf);
+                    let body_len = content_length(&buf[..head]);
                     let allowed = if body_len > 0 { head + body_len / 2 } else { head / 2 };
                     this.state = WriteState::Truncating { allowed };
                 }
@@ -174,4 +185,17 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     // No header-read timeout: it needs a timer, and under paused tokio time an idle keep-alive
     // connection would be cut whenever a test's clock jumps.
     let _ = http1::Builder::new().header_read_timeout(None).writev(false).serve_connection(io, service).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_answer_knows_its_body_from_the_head() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nContent-Length: 4242\r\n\r\n";
+        assert_eq!(head_len(head), head.len());
+        assert_eq!(content_length(head), 4242);
+        assert_eq!(content_length(b"HTTP/1.1 204 No Content\r\ndate: x\r\n\r\n"), 0);
+    }
 }

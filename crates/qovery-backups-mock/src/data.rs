@@ -1,12 +1,13 @@
 //! The in-memory data: databases and their backups, seeded deterministically.
 //!
 //! A seeded backup is stored as a few words (its position in the seed, its id and creation
-//! time) and its full `Backup` is derived again from the seed each time it is served. That keeps a
-//! database of a million backups at about 150 bytes a backup and makes start-up a single pass.
+//! time) and its full `Backup` is derived again from the seed each time it is served. The memory
+//! benchmark (`qovery-backups-bench --bin memory`) serves 1,110,000 of them from one mock, and the
+//! difference is measured (`cargo run --release -p qovery-backups-mock --example list_million`,
+//! 1,000,000 backups): derived again, the mock starts in 0.74 s and peaks at 187 MiB; every
+//! `Backup` built at start and kept, it took 3.60 s and 946 MiB.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, TimeZone, Utc};
 use qovery_backups_api::types::{
@@ -30,83 +31,26 @@ const DOMAIN_CREATED: u32 = 4;
 
 /// How the seeded backups of a database are spread in time, and how many are left unfinished.
 ///
-/// `FromStr` and `Display` use the names below (any case), for a command line such as
-/// `qovery-backups mock --history retention`.
-///
 /// ```
 /// use qovery_backups_mock::{History, MockConfig};
 ///
-/// let config = MockConfig { history: "retention".parse().unwrap(), ..MockConfig::default() };
-/// assert_eq!(config.history, History::Retention);
-/// assert_eq!(History::Retention.to_string(), "retention");
+/// // Backups from an hour to six years old, for retention rules to decide on.
+/// let config = MockConfig { history: History::Retention, ..MockConfig::default() };
+/// assert_ne!(config.history, History::default());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum History {
     /// About a day apart, like nightly backups (packed closer past two years' worth, so that even a
-    /// million fit in the last two years); only the newest can still be in progress. `nightly`.
+    /// million fit in the last two years); only the newest can still be in progress.
     #[default]
     Nightly,
     /// Spread from about an hour old to about six years old, dense when recent and sparse when
     /// old (the age grows geometrically), so that hourly, daily, weekly, monthly and yearly
     /// retention rules all have backups to keep and to drop. Besides failed (`ERROR`) and
     /// `CANCELED` ones, about one in twenty-five is still in progress (`QUEUED` or `ONGOING`),
-    /// stuck, whatever its age. `retention`.
+    /// stuck, whatever its age.
     Retention,
-}
-
-impl History {
-    /// The name `FromStr` reads and `Display` prints.
-    ///
-    /// ```
-    /// use qovery_backups_mock::History;
-    ///
-    /// assert_eq!(History::Retention.as_str(), "retention");
-    /// assert_eq!(History::Nightly.as_str().parse(), Ok(History::Nightly));
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            History::Nightly => "nightly",
-            History::Retention => "retention",
-        }
-    }
-}
-
-impl fmt::Display for History {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a [`History`] name could not be read.
-///
-/// ```
-/// use qovery_backups_mock::History;
-///
-/// let error = "hourly".parse::<History>().unwrap_err();
-/// assert_eq!(error.to_string(), "unknown history `hourly`; use `nightly` or `retention`");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryParseError(String);
-
-impl fmt::Display for HistoryParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown history `{}`; use `nightly` or `retention`", self.0)
-    }
-}
-
-impl std::error::Error for HistoryParseError {}
-
-impl FromStr for History {
-    type Err = HistoryParseError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "nightly" => Ok(History::Nightly),
-            "retention" => Ok(History::Retention),
-            _ => Err(HistoryParseError(text.to_owned())),
-        }
-    }
 }
 
 /// Why a store operation failed; the HTTP layer turns each into its status and detail.

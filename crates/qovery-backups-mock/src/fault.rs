@@ -4,10 +4,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use axum::body::Bytes;
+use axum::response::Response;
+use http::{request, response};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+use crate::answers;
+use crate::conn::Kill;
+use crate::http::{Ctx, Shared};
+use crate::spec::{self, DisplayDuration};
 
 /// One thing that can go wrong with a request, as a client on the other end of the socket sees it.
 ///
@@ -212,13 +221,173 @@ pub const DEFAULT_RANDOM_KINDS: &[Fault] = &[
 /// ```
 pub const DEFAULT_MAX_CONSECUTIVE: u32 = 3;
 
-const KIND_LIST: &str = "a status 400-599 (e.g. 500, 502, 503, 504), 429s[:SECS], 429d[:SECS], \
-     reset, close, truncate, slow[:DURATION], late[:DURATION], badjson, lost, unknown-enum, unknown-fields, \
-     endless, huge, echo, escape, future, float-page, redirect, big-header, repeat-old";
+/// One fault of each kind but [`Fault::Status`], with its default argument: the kinds a SPEC
+/// names, in the order the parser's error lists them.
+const NAMED_KINDS: [Fault; 20] = [
+    Fault::RetryAfterSeconds(1),
+    Fault::RetryAfterDate(1),
+    Fault::Reset,
+    Fault::Close,
+    Fault::Truncate,
+    Fault::Slow(DEFAULT_SLOW),
+    Fault::Late(DEFAULT_SLOW),
+    Fault::BadJson,
+    Fault::Lost,
+    Fault::UnknownEnum,
+    Fault::UnknownFields,
+    Fault::Endless,
+    Fault::Huge,
+    Fault::Echo,
+    Fault::Escape,
+    Fault::Future,
+    Fault::FloatPage,
+    Fault::Redirect,
+    Fault::BigHeader,
+    Fault::RepeatOld,
+];
 
-const SPEC_EXAMPLE: &str = "3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,seed=7";
+/// A kind of fault as the mock knows it: the name a SPEC gives it, its argument, and what it
+/// does to a request. [`Fault::kind`] is the one place that says it for every kind.
+pub(crate) struct Kind {
+    /// The SPEC name; a status has none, its number is its name.
+    name: &'static str,
+    /// Other names a SPEC may use.
+    aliases: &'static [&'static str],
+    arg: Arg,
+    pub(crate) act: Act,
+}
+
+/// What a SPEC may write after the name and `:`, the value this fault has, and the fault of the
+/// same kind with another value.
+enum Arg {
+    None,
+    Status(u16),
+    /// Whole seconds (`429s:2`).
+    Seconds(u64, fn(u64) -> Fault),
+    /// A number and a unit (`slow:1500ms`).
+    Duration(Duration, fn(Duration) -> Fault),
+}
+
+/// What a fault does to a request.
+pub(crate) enum Act {
+    /// Breaks the connection instead of answering; the operation does not run.
+    Kill(Kill),
+    /// Sends this answer instead of running the operation; `ends` is false for a body that never
+    /// ends.
+    Answer { make: MakeAnswer, ends: bool },
+    /// Runs the operation.
+    Run(Run),
+}
+
+/// Makes the answer sent instead of the operation's, from what the server holds and the request.
+pub(crate) type MakeAnswer = Box<dyn Fn(&Shared, &request::Parts) -> Response + Send + Sync>;
+
+/// How the operation is run: waiting `before` and `after` it, then changing its answer with
+/// `edit`, and breaking the connection as `kill` says when the answer is sent.
+pub(crate) struct Run {
+    pub(crate) before: Duration,
+    pub(crate) after: Duration,
+    pub(crate) edit: Option<Edit>,
+    pub(crate) kill: Option<Kill>,
+}
+
+/// How a fault changes the operation's answer.
+pub(crate) enum Edit {
+    /// Changes the JSON body of a 2xx answer; other answers are sent as they are.
+    Success(fn(&mut Value, &Ctx<'_>)),
+    /// Changes any JSON body, an error's too.
+    Json(fn(&mut Value, &Ctx<'_>)),
+    /// Changes the answer's head or body.
+    Answer(fn(response::Parts, Bytes) -> Response),
+}
+
+impl Run {
+    /// What a request without a fault gets: the operation, and its answer as it is.
+    pub(crate) const PLAIN: Run =
+        Run { before: Duration::ZERO, after: Duration::ZERO, edit: None, kill: None };
+}
+
+fn kind(name: &'static str, arg: Arg, act: Act) -> Kind {
+    Kind { name, aliases: &[], arg, act }
+}
+
+impl Kind {
+    /// The kind, also read under these names.
+    fn or(self, aliases: &'static [&'static str]) -> Kind {
+        Kind { aliases, ..self }
+    }
+}
+
+/// Sends `make`'s answer instead of running the operation.
+fn answer(make: impl Fn(&Shared, &request::Parts) -> Response + Send + Sync + 'static) -> Act {
+    Act::Answer { make: Box::new(make), ends: true }
+}
+
+/// Runs the operation, waiting before or after it.
+fn wait(before: Duration, after: Duration) -> Act {
+    Act::Run(Run { before, after, ..Run::PLAIN })
+}
+
+/// Runs the operation, then changes its answer.
+fn edit(edit: Edit) -> Act {
+    Act::Run(Run { edit: Some(edit), ..Run::PLAIN })
+}
+
+/// Runs the operation, then breaks the connection as it answers.
+fn cut(kill: Kill) -> Act {
+    Act::Run(Run { kill: Some(kill), ..Run::PLAIN })
+}
 
 impl Fault {
+    /// The name, argument and behaviour of this fault's kind: one arm per kind, the functions in
+    /// `answers.rs` making or changing the answers. (A new kind is a variant, documented with its
+    /// SPEC, an arm here, and a place in [`NAMED_KINDS`] for the parser.)
+    pub(crate) fn kind(&self) -> Kind {
+        match *self {
+            Fault::Status(code) => kind("", Arg::Status(code), answer(move |_, _| answers::status(code))),
+            Fault::RetryAfterSeconds(secs) => {
+                let act = answer(move |_, _| answers::retry_after_seconds(secs));
+                kind("429s", Arg::Seconds(secs, Fault::RetryAfterSeconds), act).or(&["429"])
+            }
+            Fault::RetryAfterDate(secs) => {
+                let act = answer(move |_, _| answers::retry_after_date(SystemTime::now(), secs));
+                kind("429d", Arg::Seconds(secs, Fault::RetryAfterDate), act)
+            }
+            Fault::Reset => kind("reset", Arg::None, Act::Kill(Kill::Reset)),
+            Fault::Close => kind("close", Arg::None, Act::Kill(Kill::Close)),
+            Fault::Truncate => kind("truncate", Arg::None, cut(Kill::Truncate)),
+            Fault::Slow(delay) => {
+                kind("slow", Arg::Duration(delay, Fault::Slow), wait(delay, Duration::ZERO))
+            }
+            Fault::Late(delay) => {
+                kind("late", Arg::Duration(delay, Fault::Late), wait(Duration::ZERO, delay))
+            }
+            Fault::BadJson => {
+                kind("badjson", Arg::None, answer(|_, _| answers::bad_json())).or(&["bad-json"])
+            }
+            Fault::Lost => kind("lost", Arg::None, cut(Kill::Reset)),
+            Fault::UnknownEnum => {
+                kind("unknown-enum", Arg::None, edit(Edit::Success(answers::unknown_enums)))
+                    .or(&["unknown-enums"])
+            }
+            Fault::UnknownFields => {
+                kind("unknown-fields", Arg::None, edit(Edit::Success(answers::unknown_fields)))
+                    .or(&["unknown-field"])
+            }
+            Fault::Endless => {
+                kind("endless", Arg::None, Act::Answer { make: Box::new(answers::endless), ends: false })
+            }
+            Fault::Huge => kind("huge", Arg::None, edit(Edit::Answer(answers::huge))),
+            Fault::Echo => kind("echo", Arg::None, answer(answers::echo)),
+            Fault::Escape => kind("escape", Arg::None, edit(Edit::Json(answers::escapes))),
+            Fault::Future => kind("future", Arg::None, edit(Edit::Success(answers::far_future))),
+            Fault::FloatPage => kind("float-page", Arg::None, edit(Edit::Success(answers::float_page))),
+            Fault::Redirect => kind("redirect", Arg::None, answer(answers::redirect)),
+            Fault::BigHeader => kind("big-header", Arg::None, edit(Edit::Answer(answers::big_header))),
+            Fault::RepeatOld => kind("repeat-old", Arg::None, edit(Edit::Success(answers::repeat_old))),
+        }
+    }
+
     /// Whether the request is processed (and, for a create or delete, applied) under this fault.
     ///
     /// ```
@@ -230,21 +399,7 @@ impl Fault {
     /// assert!(!Fault::Status(503).applies_operation());
     /// ```
     pub fn applies_operation(&self) -> bool {
-        matches!(
-            self,
-            Fault::Truncate
-                | Fault::Slow(_)
-                | Fault::Late(_)
-                | Fault::Lost
-                | Fault::UnknownEnum
-                | Fault::UnknownFields
-                | Fault::Huge
-                | Fault::Escape
-                | Fault::Future
-                | Fault::FloatPage
-                | Fault::BigHeader
-                | Fault::RepeatOld
-        )
+        matches!(self.kind().act, Act::Run(_))
     }
 
     /// Whether the client receives a complete HTTP answer under this fault (one it may still
@@ -265,34 +420,22 @@ impl Fault {
     /// assert_eq!(ambiguous, ["lost", "truncate"]);
     /// ```
     pub fn answers(&self) -> bool {
-        !matches!(self, Fault::Reset | Fault::Close | Fault::Truncate | Fault::Lost | Fault::Endless)
+        match self.kind().act {
+            Act::Kill(_) => false,
+            Act::Answer { ends, .. } => ends,
+            Act::Run(run) => run.kill.is_none(),
+        }
     }
 }
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fault::Status(code) => write!(f, "{code}"),
-            Fault::RetryAfterSeconds(secs) => write!(f, "429s:{secs}"),
-            Fault::RetryAfterDate(secs) => write!(f, "429d:{secs}"),
-            Fault::Reset => f.write_str("reset"),
-            Fault::Close => f.write_str("close"),
-            Fault::Truncate => f.write_str("truncate"),
-            Fault::Slow(duration) => write!(f, "slow:{}", DisplayDuration(*duration)),
-            Fault::Late(duration) => write!(f, "late:{}", DisplayDuration(*duration)),
-            Fault::BadJson => f.write_str("badjson"),
-            Fault::Lost => f.write_str("lost"),
-            Fault::UnknownEnum => f.write_str("unknown-enum"),
-            Fault::UnknownFields => f.write_str("unknown-fields"),
-            Fault::Endless => f.write_str("endless"),
-            Fault::Huge => f.write_str("huge"),
-            Fault::Echo => f.write_str("echo"),
-            Fault::Escape => f.write_str("escape"),
-            Fault::Future => f.write_str("future"),
-            Fault::FloatPage => f.write_str("float-page"),
-            Fault::Redirect => f.write_str("redirect"),
-            Fault::BigHeader => f.write_str("big-header"),
-            Fault::RepeatOld => f.write_str("repeat-old"),
+        let Kind { name, arg, .. } = self.kind();
+        match arg {
+            Arg::None => f.write_str(name),
+            Arg::Status(code) => write!(f, "{code}"),
+            Arg::Seconds(secs, _) => write!(f, "{name}:{secs}"),
+            Arg::Duration(duration, _) => write!(f, "{name}:{}", DisplayDuration(duration)),
         }
     }
 }
@@ -305,105 +448,52 @@ impl FromStr for Fault {
     }
 }
 
+/// `NAME` or `NAME:ARG`, in any case: a kind of [`NAMED_KINDS`] or a status.
 fn parse_kind(text: &str) -> Result<Fault, String> {
-    let text = text.trim();
-    let lower = text.to_ascii_lowercase();
-    let (name, arg) = match lower.split_once(':') {
+    let text = text.trim().to_ascii_lowercase();
+    let (name, arg) = match text.split_once(':') {
         Some((name, arg)) => (name, Some(arg.trim())),
-        None => (lower.as_str(), None),
+        None => (text.as_str(), None),
     };
-    let no_arg = |fault: Fault| match arg {
-        None => Ok(fault),
-        Some(_) => Err(format!("`{name}` takes no argument")),
-    };
-    match name {
-        "429s" | "429" => Ok(Fault::RetryAfterSeconds(parse_seconds(arg)?)),
-        "429d" => Ok(Fault::RetryAfterDate(parse_seconds(arg)?)),
-        "reset" => no_arg(Fault::Reset),
-        "close" => no_arg(Fault::Close),
-        "truncate" => no_arg(Fault::Truncate),
-        "badjson" | "bad-json" => no_arg(Fault::BadJson),
-        "lost" => no_arg(Fault::Lost),
-        "unknown-enum" | "unknown-enums" => no_arg(Fault::UnknownEnum),
-        "unknown-fields" | "unknown-field" => no_arg(Fault::UnknownFields),
-        "endless" => no_arg(Fault::Endless),
-        "huge" => no_arg(Fault::Huge),
-        "echo" => no_arg(Fault::Echo),
-        "escape" => no_arg(Fault::Escape),
-        "future" => no_arg(Fault::Future),
-        "float-page" => no_arg(Fault::FloatPage),
-        "redirect" => no_arg(Fault::Redirect),
-        "big-header" => no_arg(Fault::BigHeader),
-        "repeat-old" => no_arg(Fault::RepeatOld),
-        "slow" => match arg {
-            None => Ok(Fault::Slow(DEFAULT_SLOW)),
-            Some(arg) => Ok(Fault::Slow(parse_duration(arg)?)),
-        },
-        "late" => match arg {
-            None => Ok(Fault::Late(DEFAULT_SLOW)),
-            Some(arg) => Ok(Fault::Late(parse_duration(arg)?)),
-        },
-        "" => Err(format!("empty fault kind; expected one of {KIND_LIST}")),
-        digits if digits.bytes().all(|b| b.is_ascii_digit()) => {
-            let code: u16 = digits.parse().map_err(|_| format!("`{digits}` is not an HTTP status"))?;
+    let named = NAMED_KINDS.iter().find(|fault| {
+        let kind = fault.kind();
+        kind.name == name || kind.aliases.contains(&name)
+    });
+    let fault = match named {
+        Some(fault) => fault.clone(),
+        None if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) => {
+            let code: u16 = name.parse().map_err(|_| format!("`{name}` is not an HTTP status"))?;
             if !(400..=599).contains(&code) {
                 return Err(format!("status {code} is not an error; use a status from 400 to 599"));
             }
-            no_arg(Fault::Status(code))
+            Fault::Status(code)
         }
-        other => Err(format!("unknown fault kind `{other}`; expected one of {KIND_LIST}")),
-    }
-}
-
-fn parse_seconds(arg: Option<&str>) -> Result<u64, String> {
-    let Some(arg) = arg else { return Ok(1) };
-    let digits = arg.strip_suffix('s').unwrap_or(arg);
-    digits.parse().map_err(|_| format!("`{arg}` is not a whole number of seconds (write e.g. `429s:2`)"))
-}
-
-/// Reads `1500ms`, `2s`, `1.5s`, `250us`, `10ns`, `1m`: a number and a unit, which is required
-/// because a bare number is ambiguous between seconds and milliseconds.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{text}` has no unit; write e.g. `1500ms` or `1.5s`"))?;
-    let (number, unit) = text.split_at(split);
-    let nanos_per_unit: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        other => {
-            return Err(format!("unknown duration unit `{other}` in `{text}`; use ns, us, ms, s or m"));
-        }
+        None if name.is_empty() => return Err(format!("empty fault kind; expected one of {}", kind_list())),
+        None => return Err(format!("unknown fault kind `{name}`; expected one of {}", kind_list())),
     };
-    let value: f64 = number.parse().map_err(|_| format!("`{number}` is not a number in `{text}`"))?;
-    let nanos = (value * nanos_per_unit).round();
-    // An hour is far more than any test waits; the cap keeps the float-to-integer step exact.
-    if !(0.0..=3.6e12).contains(&nanos) {
-        return Err(format!("duration `{text}` is out of range (at most 60m)"));
+    match (fault.kind().arg, arg) {
+        (Arg::Seconds(_, make), Some(arg)) => {
+            let digits = arg.strip_suffix('s').unwrap_or(arg);
+            let secs = digits
+                .parse()
+                .map_err(|_| format!("`{arg}` is not a whole number of seconds (write e.g. `429s:2`)"))?;
+            Ok(make(secs))
+        }
+        (Arg::Duration(_, make), Some(arg)) => Ok(make(spec::duration(arg)?)),
+        (_, Some(_)) => Err(format!("`{name}` takes no argument")),
+        (_, None) => Ok(fault),
     }
-    Ok(Duration::from_nanos(nanos as u64))
 }
 
-/// Prints a duration in the largest unit that keeps it exact, so `Display` and `FromStr` round
-/// trip.
-pub(crate) struct DisplayDuration(pub(crate) Duration);
-
-impl fmt::Display for DisplayDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nanos = self.0.as_nanos();
-        if nanos.is_multiple_of(1_000_000_000) {
-            write!(f, "{}s", nanos / 1_000_000_000)
-        } else if nanos.is_multiple_of(1_000_000) {
-            write!(f, "{}ms", nanos / 1_000_000)
-        } else if nanos.is_multiple_of(1_000) {
-            write!(f, "{}us", nanos / 1_000)
-        } else {
-            write!(f, "{nanos}ns")
-        }
-    }
+/// Every kind a SPEC may name, with its argument, for error messages.
+fn kind_list() -> String {
+    let named = NAMED_KINDS.iter().map(|fault| match fault.kind() {
+        Kind { name, arg: Arg::Seconds(..), .. } => format!("{name}[:SECS]"),
+        Kind { name, arg: Arg::Duration(..), .. } => format!("{name}[:DURATION]"),
+        Kind { name, .. } => name.to_owned(),
+    });
+    let named: Vec<String> = named.collect();
+    format!("a status 400-599 (e.g. 500, 502, 503, 504), {}", named.join(", "))
 }
 
 /// Which requests get which fault: an exact schedule, a seeded probability, or both.
@@ -691,106 +781,58 @@ impl FromStr for FaultPlan {
 
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut plan = FaultPlan::new();
-        let trimmed = spec.trim();
-        if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("none") {
-            return Ok(plan);
-        }
-        let mut seen_keys: Vec<&'static str> = Vec::new();
-        for item in trimmed.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let err = |message: String| FaultSpecError::new(item, message);
-            let Some((key, value)) = item.split_once('=') else {
-                return Err(err(format!(
-                    "expected `KEY=VALUE` (e.g. `3=503` or `p=0.2`); a whole SPEC looks like `{SPEC_EXAMPLE}`"
-                )));
-            };
-            let (key, value) = (key.trim(), value.trim());
-            let lower_key = key.to_ascii_lowercase();
-            let canonical: Option<&'static str> = match lower_key.as_str() {
-                "p" | "prob" | "probability" => Some("p"),
-                "kinds" => Some("kinds"),
-                "max" => Some("max"),
-                "seed" => Some("seed"),
-                _ => None,
-            };
-            if let Some(canonical) = canonical {
-                if seen_keys.contains(&canonical) {
-                    return Err(err(format!("`{canonical}` is given twice")));
-                }
-                seen_keys.push(canonical);
-            }
-            match canonical.unwrap_or("") {
-                "p" => {
-                    let p: f64 = value.parse().map_err(|_| err(format!("`{value}` is not a number")))?;
-                    if !(0.0..=1.0).contains(&p) {
-                        return Err(err(format!("probability {value} is not between 0 and 1")));
-                    }
-                    plan.probability = p;
-                }
-                "kinds" => {
-                    let mut kinds = Vec::new();
-                    for kind in value.split('|') {
-                        kinds.push(parse_kind(kind).map_err(err)?);
-                    }
-                    plan.kinds = kinds;
-                }
-                "max" => {
-                    plan.max_consecutive = value
-                        .parse()
-                        .map_err(|_| err(format!("`{value}` is not a whole number of attempts")))?;
-                }
-                "seed" => {
-                    plan.seed = value
-                        .parse()
-                        .map_err(|_| err(format!("`{value}` is not an unsigned integer seed")))?;
-                }
-                _ => {
-                    let (first, last) = parse_request_range(key).map_err(err)?;
-                    let fault = parse_kind(value).map_err(err)?;
-                    for n in first..=last {
-                        if plan.schedule.insert(n, fault.clone()).is_some() {
-                            return Err(err(format!("request {n} is scheduled twice")));
-                        }
-                    }
-                }
-            }
-        }
+        spec::read(spec, &mut plan, &PLAN_SYNTAX)
+            .map_err(|(item, message)| FaultSpecError { item, message })?;
         Ok(plan)
     }
 }
 
-/// `N` or `A-B` (inclusive), request numbers from 1.
-fn parse_request_range(key: &str) -> Result<(u64, u64), String> {
-    let unknown = || {
-        format!(
+/// The keys of a plan's SPEC; any other key is a request number or range (`3=503`, `2-4=reset`).
+const PLAN_SYNTAX: spec::Syntax<FaultPlan> = spec::Syntax {
+    keys: &[
+        (&["p", "prob", "probability"], |plan, value| spec::probability(value).map(|p| plan.probability = p)),
+        (&["kinds"], |plan, value| {
+            value.split('|').map(parse_kind).collect::<Result<_, _>>().map(|k| plan.kinds = k)
+        }),
+        (&["max"], |plan, value| {
+            let max = value.parse().map_err(|_| format!("`{value}` is not a whole number of attempts"));
+            max.map(|max| plan.max_consecutive = max)
+        }),
+        (&["seed"], |plan, value| spec::seed(value).map(|seed| plan.seed = seed)),
+    ],
+    other: schedule,
+    once: true,
+    without_equals: "expected `KEY=VALUE` (e.g. `3=503` or `p=0.2`); a whole SPEC looks like \
+                     `3=503,5=reset,p=0.3,kinds=503|429s:2|reset,max=2,seed=7`",
+};
+
+/// `N=KIND` or `A-B=KIND` (inclusive), request numbers from 1.
+fn schedule(plan: &mut FaultPlan, key: &str, value: &str) -> Result<(), String> {
+    let number = |text: &str| match text.trim().parse() {
+        Ok(0) => Err("requests are numbered from 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
             "unknown key `{key}`; expected a request number (`3`), a range (`2-4`), `p`, `kinds`, `max` or `seed`"
-        )
+        )),
     };
-    let number = |text: &str| -> Result<u64, String> {
-        let n: u64 = text.trim().parse().map_err(|_| unknown())?;
-        if n == 0 {
-            return Err("requests are numbered from 1".to_owned());
-        }
-        Ok(n)
-    };
-    match key.split_once('-') {
-        None => {
-            let n = number(key)?;
-            Ok((n, n))
-        }
-        Some((a, b)) => {
-            let (a, b) = (number(a)?, number(b)?);
-            if a > b {
-                return Err(format!("range `{key}` is empty: {a} is after {b}"));
-            }
-            // A schedule is a map: a huge range would allocate one entry per request.
-            if b - a >= 100_000 {
-                return Err(format!(
-                    "range `{key}` is too long (at most 100000 requests); use `p=1` with `max` instead"
-                ));
-            }
-            Ok((a, b))
+    let (first, last) = key.split_once('-').unwrap_or((key, key));
+    let (first, last): (u64, u64) = (number(first)?, number(last)?);
+    if first > last {
+        return Err(format!("range `{key}` is empty: {first} is after {last}"));
+    }
+    // A schedule is a map: a huge range would allocate one entry per request.
+    if last - first >= 100_000 {
+        return Err(format!(
+            "range `{key}` is too long (at most 100000 requests); use `p=1` with `max` instead"
+        ));
+    }
+    let fault = parse_kind(value)?;
+    for n in first..=last {
+        if plan.schedule.insert(n, fault.clone()).is_some() {
+            return Err(format!("request {n} is scheduled twice"));
         }
     }
+    Ok(())
 }
 
 /// Why a fault SPEC (or one fault kind) could not be read: the offending item and what to write
@@ -923,25 +965,48 @@ mod tests {
     }
 
     #[test]
-    fn the_hostile_kinds_round_trip_through_their_spec_names() {
-        let names = [
-            "endless",
-            "huge",
-            "echo",
-            "escape",
-            "future",
-            "float-page",
-            "redirect",
-            "big-header",
-            "repeat-old",
-        ];
-        for name in names {
-            let fault: Fault = name.parse().unwrap();
-            assert_eq!(fault.to_string(), name);
-            assert!(format!("{name}:1").parse::<Fault>().is_err(), "{name} takes no argument");
+    fn every_kind_reads_back_from_its_names_and_prints_its_spec() {
+        let mut names = Vec::new();
+        for fault in NAMED_KINDS.iter().chain([&Fault::Status(503)]) {
+            let kind = fault.kind();
+            for name in [kind.name].iter().chain(kind.aliases).filter(|name| !name.is_empty()) {
+                assert_eq!(name.parse::<Fault>().as_ref(), Ok(fault), "{name}");
+                names.push(*name);
+            }
+            assert_eq!(fault.to_string().parse::<Fault>().as_ref(), Ok(fault), "{fault}");
+            if let Arg::None = kind.arg {
+                assert!(format!("{fault}:1").parse::<Fault>().is_err(), "{fault} takes no argument");
+            }
         }
-        let plan: FaultPlan = "1=endless,2=repeat-old,kinds=echo|big-header".parse().unwrap();
+        let distinct: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "no name is given to two kinds: {names:?}");
+        let plan: FaultPlan = "1=endless,2=repeat-old,kinds=echo|big-header|late:3s".parse().unwrap();
         assert_eq!(plan.to_string().parse::<FaultPlan>().unwrap(), plan);
+    }
+
+    #[test]
+    fn the_kinds_that_cut_the_answer_are_the_ones_that_say_so() {
+        let cut: Vec<String> = NAMED_KINDS.iter().filter(|f| !f.answers()).map(Fault::to_string).collect();
+        assert_eq!(cut, ["reset", "close", "truncate", "lost", "endless"]);
+        let run: Vec<String> =
+            NAMED_KINDS.iter().filter(|f| f.applies_operation()).map(Fault::to_string).collect();
+        assert_eq!(
+            run,
+            [
+                "truncate",
+                "slow:5s",
+                "late:5s",
+                "lost",
+                "unknown-enum",
+                "unknown-fields",
+                "huge",
+                "escape",
+                "future",
+                "float-page",
+                "big-header",
+                "repeat-old"
+            ]
+        );
     }
 
     #[test]

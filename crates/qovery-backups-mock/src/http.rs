@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -14,18 +14,18 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use chrono::Utc;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use qovery_backups_api::types::{ApiError, BackupRequest};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use crate::answers;
 use crate::conn::{ConnControl, Kill};
 use crate::data::{Store, StoreError};
-use crate::fault::{BIG_HEADER_BYTES, Fault, FaultState};
+use crate::fault::{Act, Edit, Fault, FaultState, Run};
 use crate::fleet::{FleetError, Hierarchy};
-use crate::hostile::{self, ChunkBody, backups_in};
 use crate::lifecycle::{Lifecycle, OutcomeState};
 use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 
@@ -98,7 +98,7 @@ fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
     }
 }
 
-fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     (status, [(CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
 }
 
@@ -327,10 +327,9 @@ fn authorize(shared: &Shared, header: Option<&HeaderValue>) -> Result<(), Failur
     Ok(())
 }
 
-/// Logging, latency, faults and authentication, around every request, in four steps: record the
-/// request (and decide its fault), wait the configured latency, act on the fault before the
-/// operation (break the connection, answer instead, or wait), then after it (change or cut the
-/// answer). Each step is its own function below; this one only sequences them.
+/// Logging, latency, faults and authentication, around every request: record the request (and
+/// decide its fault), wait the configured latency, then do what the fault's [`Act`] says: break
+/// the connection, answer instead of the operation, or run it and change its answer.
 async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let at = Instant::now();
     let (mut parts, body) = request.into_parts();
@@ -339,30 +338,71 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
     let (number, fault) = record(&shared, &parts, &body, at);
     if over_rate_limit(&shared, at) {
         let detail = "rate limit exceeded: too many requests this second".to_owned();
-        return finish(&shared, number, Some(429), too_many_requests("1".to_owned(), detail));
+        return finish(&shared, number, Some(429), answers::too_many_requests("1".to_owned(), detail));
     }
     wait_latency(&shared).await;
 
-    let (status, response) = match plan(fault.as_ref()) {
-        Plan::Kill(kill) => {
+    let (status, response) = match fault.map_or(Act::Run(Run::PLAIN), |fault| fault.kind().act) {
+        Act::Kill(kill) => {
             arm(control.as_deref(), kill);
             (None, placeholder())
         }
-        Plan::Replace(fault) => {
-            let response = normalize_error(replacement(fault, &shared, &parts)).await;
+        Act::Answer { make, .. } => {
+            let response = normalize_error(make(&shared, &parts)).await;
             (Some(response.status().as_u16()), response)
         }
-        Plan::Run { before, after, then } => {
+        Act::Run(Run { before, after, edit, kill }) => {
             let database = database_in(parts.uri.path());
             sleep_unless_zero(before).await;
             let response = process(&shared, parts, body, next).await;
             sleep_unless_zero(after).await;
-            let response = normalize_error(response).await;
-            let context = AfterContext { shared: &shared, number, control: control.as_deref(), database };
-            after_operation(then, response, context).await
+            let mut response = normalize_error(response).await;
+            if let Some(edit) = edit {
+                response = apply(edit, response, &Ctx { shared: &shared, number, database }).await;
+            }
+            if let Some(kill) = kill {
+                arm(control.as_deref(), kill);
+            }
+            match kill {
+                // A cut-off answer keeps its status; a reset one has none.
+                Some(Kill::Reset | Kill::Close) => (None, placeholder()),
+                _ => (Some(response.status().as_u16()), response),
+            }
         }
     };
     finish(&shared, number, status, response)
+}
+
+/// What a fault's [`Edit`] may read besides the answer.
+pub(crate) struct Ctx<'a> {
+    pub(crate) shared: &'a Shared,
+    /// The request's number, from 1.
+    pub(crate) number: u64,
+    /// The database the request's path names, if any.
+    pub(crate) database: Option<Uuid>,
+}
+
+/// The answer changed as `edit` says.
+async fn apply(edit: Edit, response: Response, ctx: &Ctx<'_>) -> Response {
+    let (mut head, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let edit_json = match edit {
+        Edit::Answer(edit) => return edit(head, bytes),
+        Edit::Success(_) if !head.status.is_success() => None,
+        Edit::Success(edit) | Edit::Json(edit) => Some(edit),
+    };
+    let edited = edit_json.and_then(|edit| {
+        let mut value = serde_json::from_slice::<Value>(&bytes).ok()?;
+        edit(&mut value, ctx);
+        serde_json::to_vec(&value).ok()
+    });
+    match edited {
+        Some(edited) => {
+            head.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(head, Body::from(edited))
+        }
+        None => Response::from_parts(head, Body::from(bytes)),
+    }
 }
 
 /// Whether this request is past [`MockConfig::rate_limit`](crate::MockConfig::rate_limit) in
@@ -375,75 +415,6 @@ fn over_rate_limit(shared: &Shared, at: Instant) -> bool {
     }
     window.1 += 1;
     window.1 > limit
-}
-
-/// How a fault acts on a request, decided from the fault alone.
-#[derive(Debug, PartialEq, Eq)]
-enum Plan<'a> {
-    /// Break the connection without running the operation.
-    Kill(Kill),
-    /// Answer with [`replacement`] for this fault, without running the operation.
-    Replace(&'a Fault),
-    /// Run the operation, waiting `before` it and `after` it, then change its answer as `then`
-    /// says.
-    Run { before: Duration, after: Duration, then: After },
-}
-
-/// What happens to the operation's answer once it is made.
-#[derive(Debug, PartialEq, Eq)]
-enum After {
-    /// Sent as it is.
-    Keep,
-    /// [`unknown_enums`] applied to a success body.
-    UnknownEnum,
-    /// [`unknown_fields`] applied to a success body.
-    UnknownFields,
-    /// Sent with its full `Content-Length` but cut half-way.
-    Truncate,
-    /// Dropped: the connection is reset instead.
-    Lost,
-    /// [`hostile::huge`] applied to a success body.
-    Huge,
-    /// [`hostile::escapes`] applied to any JSON body.
-    Escape,
-    /// [`hostile::far_future`] applied to a success body.
-    Future,
-    /// [`hostile::float_page`] applied to a success body.
-    FloatPage,
-    /// A header of [`BIG_HEADER_BYTES`] added.
-    BigHeader,
-    /// A backup of two pages before inserted into a page.
-    RepeatOld,
-}
-
-/// Where each fault acts. A pure function of the fault, so that which faults apply the operation
-/// is decided in one place (and tested against [`Fault::applies_operation`]).
-fn plan(fault: Option<&Fault>) -> Plan<'_> {
-    let run = |then| Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then };
-    let Some(fault) = fault else { return run(After::Keep) };
-    match fault {
-        Fault::Reset => Plan::Kill(Kill::Reset),
-        Fault::Close => Plan::Kill(Kill::Close),
-        Fault::Status(_)
-        | Fault::RetryAfterSeconds(_)
-        | Fault::RetryAfterDate(_)
-        | Fault::BadJson
-        | Fault::Endless
-        | Fault::Echo
-        | Fault::Redirect => Plan::Replace(fault),
-        Fault::Slow(delay) => Plan::Run { before: *delay, after: Duration::ZERO, then: After::Keep },
-        Fault::Late(delay) => Plan::Run { before: Duration::ZERO, after: *delay, then: After::Keep },
-        Fault::Truncate => run(After::Truncate),
-        Fault::Lost => run(After::Lost),
-        Fault::UnknownEnum => run(After::UnknownEnum),
-        Fault::UnknownFields => run(After::UnknownFields),
-        Fault::Huge => run(After::Huge),
-        Fault::Escape => run(After::Escape),
-        Fault::Future => run(After::Future),
-        Fault::FloatPage => run(After::FloatPage),
-        Fault::BigHeader => run(After::BigHeader),
-        Fault::RepeatOld => run(After::RepeatOld),
-    }
 }
 
 /// The database a path names, if it names one (`/database/{id}/backup…`).
@@ -520,132 +491,6 @@ fn arm(control: Option<&ConnControl>, kill: Kill) {
     }
 }
 
-/// The answer a [`Plan::Replace`] fault sends instead of running the operation.
-fn replacement(fault: &Fault, shared: &Shared, parts: &http::request::Parts) -> Response {
-    match fault {
-        Fault::Endless => {
-            // Any backup will do: the client is meant to give up long before the end.
-            let backup = lock(&shared.store)
-                .first_backup()
-                .and_then(|b| serde_json::to_value(b).ok())
-                .unwrap_or_else(|| json!({}));
-            let chunks = hostile::endless_page(shared.page_size, &backup);
-            let body = Body::new(ChunkBody::new(chunks, Some(Arc::clone(&shared.open_streams))));
-            (StatusCode::OK, [(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
-                .into_response()
-        }
-        Fault::Echo => {
-            error(StatusCode::BAD_REQUEST, hostile::echo(&parts.method, &parts.uri, &parts.headers))
-        }
-        Fault::Redirect => {
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let location = format!("http://localhost:{}/redirected{path}", shared.addr.port());
-            let mut response = StatusCode::FOUND.into_response();
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(http::header::LOCATION, value);
-            }
-            response
-        }
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            error(
-                status,
-                format!(
-                    "{} {} (injected fault)",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("error")
-                ),
-            )
-        }
-        Fault::RetryAfterSeconds(secs) => too_many_requests(
-            secs.to_string(),
-            format!("rate limit exceeded; retry after {secs} s (injected fault)"),
-        ),
-        Fault::RetryAfterDate(secs) => {
-            let date = retry_after_date(SystemTime::now(), *secs);
-            too_many_requests(
-                date.clone(),
-                format!("rate limit exceeded; retry after {date} (injected fault)"),
-            )
-        }
-        Fault::BadJson => json_bytes(
-            StatusCode::OK,
-            b"{\"page\": 1, \"page_size\": 20, \"results\": [{\"id\": \"<html>".to_vec(),
-        ),
-        // `plan` sends no other fault here.
-        _ => placeholder(),
-    }
-}
-
-/// The HTTP-date `secs` seconds after `now`. An HTTP-date has whole seconds: it is rounded up so
-/// that the client never waits less than asked. Capped at a year: a `SystemTime` past the
-/// representable range would panic.
-fn retry_after_date(now: SystemTime, secs: u64) -> String {
-    let since_epoch = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let ahead = secs.min(365 * 24 * 3600) + 1;
-    httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + ahead))
-}
-
-/// What [`after_operation`] needs besides the answer.
-struct AfterContext<'a> {
-    shared: &'a Shared,
-    number: u64,
-    control: Option<&'a ConnControl>,
-    /// The database the request's path names, if any.
-    database: Option<Uuid>,
-}
-
-/// Changes, cuts or drops the operation's answer; returns the status the client will see, if any.
-async fn after_operation(
-    then: After,
-    response: Response,
-    context: AfterContext<'_>,
-) -> (Option<u16>, Response) {
-    let AfterContext { shared, number, control, database } = context;
-    let response = match then {
-        After::Keep => response,
-        After::UnknownEnum => rewrite_success(response, |v| unknown_enums(v, number)).await,
-        After::UnknownFields => rewrite_success(response, |v| unknown_fields(v, number)).await,
-        After::Truncate => {
-            let (parts, body) = response.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            arm(control, Kill::Truncate { body_len: bytes.len() });
-            Response::from_parts(parts, Body::from(bytes))
-        }
-        After::Lost => {
-            arm(control, Kill::Reset);
-            return (None, placeholder());
-        }
-        After::Huge => huge(response).await,
-        After::Escape => rewrite_json(response, hostile::escapes).await,
-        After::Future => rewrite_success(response, hostile::far_future).await,
-        After::FloatPage => rewrite_success(response, hostile::float_page).await,
-        After::BigHeader => {
-            let mut response = response;
-            let padding = HeaderValue::from_bytes(&vec![b'a'; BIG_HEADER_BYTES]);
-            if let Ok(padding) = padding {
-                response.headers_mut().insert(HeaderName::from_static("x-mock-padding"), padding);
-            }
-            response
-        }
-        After::RepeatOld => {
-            let old = |page: i64| -> Option<Value> {
-                // The first backup of page `page - 2`, counting newest first.
-                let index = usize::try_from(page.checked_sub(3)?).ok()?.checked_mul(shared.page_size)?;
-                let backup = lock(&shared.store).nth_newest(database?, index)?;
-                serde_json::to_value(backup).ok()
-            };
-            rewrite_success(response, |value| {
-                if let Some(old) = value.get("page").and_then(Value::as_i64).and_then(old) {
-                    hostile::insert_repeat(value, old);
-                }
-            })
-            .await
-        }
-    };
-    (Some(response.status().as_u16()), response)
-}
-
 /// A copy of the headers, less `Authorization`, that owns its bytes: hyper's values are slices of
 /// its read buffer, and keeping them would keep the whole buffer (kilobytes a request) alive.
 fn detached_headers(headers: &HeaderMap) -> HeaderMap {
@@ -698,14 +543,6 @@ fn finish(shared: &Shared, number: u64, status: Option<u16>, response: Response)
     response
 }
 
-fn too_many_requests(retry_after: String, detail: String) -> Response {
-    let mut response = error(StatusCode::TOO_MANY_REQUESTS, detail);
-    if let Ok(value) = HeaderValue::from_str(&retry_after) {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
-}
-
 /// Gives every error answer the API's JSON body, including axum's own rejections.
 async fn normalize_error(response: Response) -> Response {
     let is_json = response
@@ -733,219 +570,9 @@ async fn normalize_error(response: Response) -> Response {
     rebuilt
 }
 
-/// Applies `edit` to the JSON body of a 2xx answer; other answers pass unchanged.
-async fn rewrite_success(response: Response, edit: impl FnOnce(&mut Value)) -> Response {
-    if !response.status().is_success() {
-        return response;
-    }
-    rewrite_json(response, edit).await
-}
-
-/// The answer with its body padded by [`hostile::huge`], when it is a success with a backup.
-async fn huge(response: Response) -> Response {
-    if !response.status().is_success() {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let padded = serde_json::from_slice::<Value>(&bytes).ok().and_then(hostile::huge);
-    match padded {
-        Some(chunks) => {
-            parts.headers.remove(CONTENT_LENGTH);
-            Response::from_parts(parts, Body::new(ChunkBody::new(chunks, None)))
-        }
-        None => Response::from_parts(parts, Body::from(bytes)),
-    }
-}
-
-/// Applies `edit` to a JSON body, whatever the status; a body that is not JSON passes unchanged.
-async fn rewrite_json(response: Response, edit: impl FnOnce(&mut Value)) -> Response {
-    let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    edit(&mut value);
-    parts.headers.remove(CONTENT_LENGTH);
-    let bytes = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-fn set_if_present(object: &mut Value, key: &str, new: String) {
-    if let Some(slot) = object.get_mut(key) {
-        *slot = Value::String(new);
-    }
-}
-
-/// Every other backup, from the first, gets a value openapi.yaml does not list in each enum.
-fn unknown_enums(value: &mut Value, n: u64) {
-    for backup in backups_in(value).into_iter().step_by(2) {
-        let Some(status) = backup.get_mut("status") else {
-            continue;
-        };
-        set_if_present(status, "state", format!("FUTURE_STATE_{n}"));
-        set_if_present(status, "service_deployment_status", format!("FUTURE_DEPLOYMENT_STATUS_{n}"));
-        if let Some(details) = status.get_mut("status_details") {
-            set_if_present(details, "action", format!("FUTURE_ACTION_{n}"));
-            set_if_present(details, "status", format!("FUTURE_ACTION_STATUS_{n}"));
-            set_if_present(details, "sub_action", format!("FUTURE_SUB_ACTION_{n}"));
-        }
-        if let Some(steps) =
-            status.get_mut("steps").and_then(|s| s.get_mut("details")).and_then(Value::as_array_mut)
-        {
-            // A queued backup has no step yet; give it one so the step enums are covered too.
-            if steps.is_empty() {
-                steps.push(json!({"duration_sec": 0}));
-            }
-            for step in steps {
-                if let Some(step) = step.as_object_mut() {
-                    step.insert("step_name".into(), Value::String(format!("FUTURE_STEP_{n}")));
-                    step.insert("status".into(), Value::String(format!("FUTURE_STEP_STATUS_{n}")));
-                }
-            }
-        }
-    }
-}
-
-fn insert_field(object: &mut Value, key: &str, new: Value) {
-    if let Some(object) = object.as_object_mut() {
-        object.insert(key.to_owned(), new);
-    }
-}
-
-/// Fields openapi.yaml does not declare, of every JSON type, at every level of the body.
-fn unknown_fields(value: &mut Value, n: u64) {
-    if value.get("results").is_some() {
-        insert_field(value, "future_page_metadata", json!({"request": n, "hint": "added by a newer API"}));
-    }
-    for backup in backups_in(value) {
-        insert_field(backup, "future_backup_field", json!(["a", 1, null, {"n": n}]));
-        let Some(status) = backup.get_mut("status") else {
-            continue;
-        };
-        insert_field(status, "future_status_field", json!({"deep": {"flag": true}}));
-        if let Some(details) = status.get_mut("status_details") {
-            insert_field(details, "future_detail", json!(n));
-        }
-        if let Some(steps) = status.get_mut("steps") {
-            insert_field(steps, "future_steps_field", Value::Null);
-            if let Some(details) = steps.get_mut("details").and_then(Value::as_array_mut) {
-                for step in details {
-                    insert_field(step, "future_step_field", json!(1.5));
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// One fault of every kind, so a new kind cannot be left out of these tests unnoticed: the
-    /// match below fails to compile (in this crate, `Fault` is exhaustive) until it is listed.
-    fn every_kind() -> Vec<Fault> {
-        let all = vec![
-            Fault::Status(503),
-            Fault::RetryAfterSeconds(2),
-            Fault::RetryAfterDate(2),
-            Fault::Reset,
-            Fault::Close,
-            Fault::Truncate,
-            Fault::Slow(Duration::from_millis(1500)),
-            Fault::Late(Duration::from_secs(3)),
-            Fault::BadJson,
-            Fault::Lost,
-            Fault::UnknownEnum,
-            Fault::UnknownFields,
-            Fault::Endless,
-            Fault::Huge,
-            Fault::Echo,
-            Fault::Escape,
-            Fault::Future,
-            Fault::FloatPage,
-            Fault::Redirect,
-            Fault::BigHeader,
-            Fault::RepeatOld,
-        ];
-        for fault in &all {
-            match fault {
-                Fault::Status(_)
-                | Fault::RetryAfterSeconds(_)
-                | Fault::RetryAfterDate(_)
-                | Fault::Reset
-                | Fault::Close
-                | Fault::Truncate
-                | Fault::Slow(_)
-                | Fault::Late(_)
-                | Fault::BadJson
-                | Fault::Lost
-                | Fault::UnknownEnum
-                | Fault::UnknownFields
-                | Fault::Endless
-                | Fault::Huge
-                | Fault::Echo
-                | Fault::Escape
-                | Fault::Future
-                | Fault::FloatPage
-                | Fault::Redirect
-                | Fault::BigHeader
-                | Fault::RepeatOld => {}
-            }
-        }
-        all
-    }
-
-    #[test]
-    fn no_fault_runs_the_operation_and_keeps_its_answer() {
-        assert_eq!(
-            plan(None),
-            Plan::Run { before: Duration::ZERO, after: Duration::ZERO, then: After::Keep }
-        );
-    }
-
-    #[test]
-    fn a_fault_runs_the_operation_exactly_when_it_says_it_applies_it() {
-        for fault in every_kind() {
-            let runs = matches!(plan(Some(&fault)), Plan::Run { .. });
-            assert_eq!(runs, fault.applies_operation(), "{fault}");
-        }
-    }
-
-    #[test]
-    fn a_fault_gives_a_complete_answer_exactly_when_it_says_so() {
-        for fault in every_kind() {
-            let cut = match plan(Some(&fault)) {
-                Plan::Kill(_) => true,
-                // The one made-up answer that never completes.
-                Plan::Replace(replaced) => {
-                    assert_eq!(*replaced, fault);
-                    fault == Fault::Endless
-                }
-                Plan::Run { then, .. } => matches!(then, After::Truncate | After::Lost),
-            };
-            assert_eq!(!cut, fault.answers(), "{fault}");
-        }
-    }
-
-    #[test]
-    fn slow_waits_before_the_operation_and_late_after_it() {
-        let d = Duration::from_millis(1500);
-        assert_eq!(
-            plan(Some(&Fault::Slow(d))),
-            Plan::Run { before: d, after: Duration::ZERO, then: After::Keep }
-        );
-        assert_eq!(
-            plan(Some(&Fault::Late(d))),
-            Plan::Run { before: Duration::ZERO, after: d, then: After::Keep }
-        );
-    }
-
-    #[test]
-    fn connection_faults_kill_with_their_own_kind() {
-        assert_eq!(plan(Some(&Fault::Reset)), Plan::Kill(Kill::Reset));
-        assert_eq!(plan(Some(&Fault::Close)), Plan::Kill(Kill::Close));
-    }
 
     #[test]
     fn the_database_is_read_from_the_path_when_there_is_one() {
@@ -970,17 +597,5 @@ mod tests {
         assert_eq!(auth_scheme(&headers), None);
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret.jwt.value"));
         assert_eq!(auth_scheme(&headers).as_deref(), Some("Bearer"));
-    }
-
-    #[test]
-    fn a_retry_after_date_is_rounded_up_and_capped_at_a_year() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(10_500);
-        // 10.5 s + 2 s, rounded up: 13 s after the epoch.
-        assert_eq!(retry_after_date(now, 2), "Thu, 01 Jan 1970 00:00:13 GMT");
-        let capped = retry_after_date(SystemTime::UNIX_EPOCH, u64::MAX);
-        assert_eq!(
-            capped,
-            httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(365 * 24 * 3600 + 1))
-        );
     }
 }

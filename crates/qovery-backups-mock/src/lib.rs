@@ -31,8 +31,8 @@
 //! [`MockConfig::history`] chooses how they spread in time: about a day apart by default, or, with
 //! [`History::Retention`], from an hour to six years old with failed, canceled and stuck ones among
 //! them, for retention rules to decide on.
-//! A seeded backup is kept as about 150 bytes and derived again from the seed when served, so a
-//! database of a million backups starts in about a second in release mode, in under 200 MB.
+//! A seeded backup is kept as a few words and derived again from the seed when served, so a
+//! database of a million backups starts in under a second in release mode, in under 200 MiB.
 //!
 //! # Example
 //!
@@ -72,6 +72,11 @@
 //!
 //! [`MockServer::start`] spawns the server on the current tokio runtime, so a server started in a
 //! `#[tokio::test]` lives as long as that test; it stops when the [`MockServer`] is dropped.
+//!
+//! [`testing`] has the set-ups the workspace's own tests share, for yours too: a mock of so many
+//! backups per database with a fault plan in one line ([`testing::mock`]), one with a
+//! [`Lifecycle`], and backups of a given id, date and outcome ([`testing::backup`],
+//! [`testing::daily`]).
 //!
 //! # Backup lifecycle
 //!
@@ -178,15 +183,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answers;
 mod conn;
 mod data;
 mod fault;
 mod fleet;
-mod hostile;
 mod http;
 mod lifecycle;
 mod log;
 mod sample;
+mod spec;
+pub mod testing;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -200,13 +207,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use crate::data::{History, HistoryParseError};
+pub use crate::data::History;
 pub use crate::fault::{
     BIG_HEADER_BYTES, DEFAULT_MAX_CONSECUTIVE, DEFAULT_RANDOM_KINDS, DEFAULT_SLOW, ENDLESS_CAP, Fault,
     FaultPlan, FaultSpecError, HOSTILE_TEXT, HUGE_PADDING,
 };
 pub use crate::fleet::Fleet;
-pub use crate::lifecycle::{Lifecycle, LifecycleParseError, OutcomeSpecError, Outcomes};
+pub use crate::lifecycle::{Lifecycle, OutcomeSpecError, Outcomes};
 pub use crate::log::{REQUEST_LOG_CAPACITY, RequestRecord};
 pub use crate::sample::SampleBackup;
 
@@ -231,8 +238,10 @@ pub const DEFAULT_TOKEN: &str = "mock-token";
 ///
 /// ```
 /// use std::time::Duration;
-/// use qovery_backups_mock::MockConfig;
+/// use qovery_backups_mock::{MockConfig, MockServer};
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), qovery_backups_mock::MockError> {
 /// // Six databases, with page boundaries around 20 a page.
 /// let config = MockConfig {
 ///     databases: 6,
@@ -240,7 +249,11 @@ pub const DEFAULT_TOKEN: &str = "mock-token";
 ///     latency: Duration::from_millis(5),
 ///     ..MockConfig::default()
 /// };
-/// # let _ = config;
+/// let server = MockServer::start(config).await?;
+/// let counts: Vec<_> = server.database_ids().into_iter().filter_map(|id| server.backup_count(id)).collect();
+/// assert_eq!(counts, [0, 1, 19, 20, 21, 40]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct MockConfig {

@@ -17,9 +17,9 @@ use qovery_backups_api::types::{
     ServiceStepMetricNameEnum, ServiceStepMetrics, StateEnum, StepMetricStatusEnum,
 };
 use rand::rngs::ChaCha8Rng;
-
-use crate::fault::{DisplayDuration, parse_duration};
 use rand::{RngExt, SeedableRng};
+
+use crate::spec;
 
 /// How long a backup created through the API stays in each in-progress status.
 ///
@@ -37,22 +37,7 @@ use rand::{RngExt, SeedableRng};
 ///     lifecycle: Lifecycle { queued: Duration::from_secs(2), ongoing: Duration::from_secs(30) },
 ///     ..MockConfig::default()
 /// };
-/// # let _ = config;
-/// ```
-///
-/// `FromStr` and `Display` read and print `queued=DURATION,ongoing=DURATION` (either may be left
-/// out, meaning 0; `instant` or an empty text is both 0), with durations written as in the fault
-/// SPEC (`1500ms`, `2s`, `1m`), for a command line such as
-/// `qovery-backups mock --lifecycle queued=2s,ongoing=30s`:
-///
-/// ```
-/// use std::time::Duration;
-/// use qovery_backups_mock::Lifecycle;
-///
-/// let lifecycle: Lifecycle = "queued=2s, ongoing=1500ms".parse().unwrap();
-/// assert_eq!(lifecycle, Lifecycle { queued: Duration::from_secs(2), ongoing: Duration::from_millis(1500) });
-/// assert_eq!(lifecycle.to_string(), "queued=2s,ongoing=1500ms");
-/// assert_eq!(Lifecycle::default().to_string(), "instant");
+/// assert_ne!(config.lifecycle, Lifecycle::default(), "the default is instant");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
@@ -60,61 +45,6 @@ pub struct Lifecycle {
     pub queued: Duration,
     /// From `ONGOING` until the final status.
     pub ongoing: Duration,
-}
-
-impl fmt::Display for Lifecycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if *self == Lifecycle::default() {
-            return f.write_str("instant");
-        }
-        write!(f, "queued={},ongoing={}", DisplayDuration(self.queued), DisplayDuration(self.ongoing))
-    }
-}
-
-/// Why a [`Lifecycle`] could not be read: what to write instead.
-///
-/// ```
-/// use qovery_backups_mock::Lifecycle;
-///
-/// let error = "queued=2".parse::<Lifecycle>().unwrap_err();
-/// assert_eq!(error.to_string(), "invalid lifecycle: `queued=2`: `2` has no unit; write e.g. `1500ms` or `1.5s`");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LifecycleParseError(String);
-
-impl fmt::Display for LifecycleParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid lifecycle: {}", self.0)
-    }
-}
-
-impl std::error::Error for LifecycleParseError {}
-
-impl FromStr for Lifecycle {
-    type Err = LifecycleParseError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut lifecycle = Lifecycle::default();
-        let text = text.trim();
-        if text.is_empty() || text.eq_ignore_ascii_case("instant") {
-            return Ok(lifecycle);
-        }
-        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (key, value) = item.split_once('=').unwrap_or((item, ""));
-            let slot = match key.trim().to_ascii_lowercase().as_str() {
-                "queued" => &mut lifecycle.queued,
-                "ongoing" => &mut lifecycle.ongoing,
-                _ => {
-                    return Err(LifecycleParseError(format!(
-                        "`{item}`: expected `queued=DURATION` or `ongoing=DURATION`, e.g. `queued=2s,ongoing=30s`"
-                    )));
-                }
-            };
-            *slot =
-                parse_duration(value.trim()).map_err(|e| LifecycleParseError(format!("`{item}`: {e}")))?;
-        }
-        Ok(lifecycle)
-    }
 }
 
 /// Which final status backups created through the API end with: a queue of next outcomes, rules
@@ -365,57 +295,41 @@ impl FromStr for Outcomes {
 
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut outcomes = Outcomes::new();
-        let spec = spec.trim();
-        if spec.is_empty() || spec.eq_ignore_ascii_case("none") {
-            return Ok(outcomes);
-        }
-        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let err = |message: String| OutcomeSpecError { item: item.to_owned(), message };
-            let Some((key, value)) = item.split_once('=') else {
-                return Err(err("expected `KEY=VALUE`, e.g. `next=error|success` or `error=0.1`".to_owned()));
-            };
-            let (key, value) = (key.trim(), value.trim());
-            let probability = || -> Result<f64, OutcomeSpecError> {
-                let p: f64 = value.parse().map_err(|_| err(format!("`{value}` is not a number")))?;
-                if !(0.0..=1.0).contains(&p) {
-                    return Err(err(format!("probability {value} is not between 0 and 1")));
-                }
-                Ok(p)
-            };
-            match key.to_ascii_lowercase().as_str() {
-                "next" => {
-                    for outcome in value.split('|') {
-                        outcomes.next.push_back(parse_outcome(outcome).map_err(err)?);
-                    }
-                }
-                "error" => outcomes.error_probability = probability()?,
-                "canceled" => outcomes.canceled_probability = probability()?,
-                "seed" => {
-                    outcomes.seed = value
-                        .parse()
-                        .map_err(|_| err(format!("`{value}` is not an unsigned integer seed")))?;
-                }
-                _ => match key.split_once(':') {
-                    Some((name, text)) if name.trim().eq_ignore_ascii_case("name") && !text.is_empty() => {
-                        outcomes.rules.push((text.to_owned(), parse_outcome(value).map_err(err)?));
-                    }
-                    _ => {
-                        return Err(err(format!(
-                            "unknown key `{key}`; expected `next`, `name:TEXT`, `error`, `canceled` or `seed`"
-                        )));
-                    }
-                },
-            }
-        }
+        spec::read(spec, &mut outcomes, &OUTCOME_SYNTAX)
+            .map_err(|(item, message)| OutcomeSpecError { item, message })?;
         if outcomes.error_probability + outcomes.canceled_probability > 1.0 {
             return Err(OutcomeSpecError {
-                item: spec.to_owned(),
+                item: spec.trim().to_owned(),
                 message: "the error and canceled probabilities add up to more than 1".to_owned(),
             });
         }
         Ok(outcomes)
     }
 }
+
+/// The keys of an outcome SPEC; any other key is `name:TEXT`.
+const OUTCOME_SYNTAX: spec::Syntax<Outcomes> = spec::Syntax {
+    keys: &[
+        (&["next"], |outcomes, value| {
+            value
+                .split('|')
+                .try_for_each(|next| parse_outcome(next).map(|next| outcomes.next.push_back(next)))
+        }),
+        (&["error"], |outcomes, value| spec::probability(value).map(|p| outcomes.error_probability = p)),
+        (&["canceled"], |outcomes, value| {
+            spec::probability(value).map(|p| outcomes.canceled_probability = p)
+        }),
+        (&["seed"], |outcomes, value| spec::seed(value).map(|seed| outcomes.seed = seed)),
+    ],
+    other: |outcomes, key, value| match key.split_once(':') {
+        Some((name, text)) if name.trim().eq_ignore_ascii_case("name") && !text.is_empty() => {
+            parse_outcome(value).map(|outcome| outcomes.rules.push((text.to_owned(), outcome)))
+        }
+        _ => Err(format!("unknown key `{key}`; expected `next`, `name:TEXT`, `error`, `canceled` or `seed`")),
+    },
+    once: false,
+    without_equals: "expected `KEY=VALUE`, e.g. `next=error|success` or `error=0.1`",
+};
 
 /// The live side of [`Outcomes`]: what is left of the queue, and the generator.
 pub(crate) struct OutcomeState {
@@ -547,19 +461,6 @@ mod tests {
         let canceled = first.iter().filter(|o| **o == ServiceActionStatusEnum::Canceled).count();
         assert!((150..250).contains(&errors), "{errors}");
         assert!((60..140).contains(&canceled), "{canceled}");
-    }
-
-    #[test]
-    fn a_lifecycle_round_trips_and_rejects_what_cannot_be() {
-        for text in ["instant", "queued=2s,ongoing=0s", "queued=0s,ongoing=1500ms", "queued=250us,ongoing=1m"]
-        {
-            let lifecycle: Lifecycle = text.parse().unwrap();
-            assert_eq!(lifecycle.to_string().parse::<Lifecycle>().unwrap(), lifecycle, "{text}");
-        }
-        assert_eq!("ongoing=3s".parse::<Lifecycle>().unwrap().queued, Duration::ZERO);
-        for bad in ["queued=2", "ongoing", "slow=1s", "queued=-1s"] {
-            assert!(bad.parse::<Lifecycle>().is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -2,10 +2,9 @@
 
 mod common;
 
-use chrono::{TimeZone, Utc};
 use common::{list, start};
 use qovery_backups_api::types::Backup;
-use qovery_backups_mock::{MockConfig, MockError, MockServer, SampleBackup};
+use qovery_backups_mock::{MockConfig, MockError, MockServer, testing};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -49,10 +48,7 @@ async fn a_taken_address_is_a_bind_error_and_a_zero_page_size_is_refused() {
 }
 
 fn backup(n: u128, day: u32) -> Backup {
-    SampleBackup::new(n)
-        .created_at(Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap())
-        .name(format!("b{n}"))
-        .build()
+    Backup { name: format!("b{n}"), ..testing::backup(n, &format!("2026-01-{day:02}T00:00:00Z"), None) }
 }
 
 #[tokio::test]

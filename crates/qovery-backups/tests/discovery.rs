@@ -8,12 +8,10 @@ use std::collections::HashSet;
 use common::{client, policy};
 use futures::TryStreamExt as _;
 use qovery_backups::{FleetDatabase, Scope, Uuid};
-use qovery_backups_mock::{Fault, FaultPlan, Fleet, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, Fleet, MockConfig, MockServer, testing};
 
 async fn fleet() -> MockServer {
-    MockServer::start(MockConfig { databases: 2, fleet: Fleet::sample(), ..MockConfig::default() })
-        .await
-        .expect("mock server starts")
+    testing::start(MockConfig { databases: 2, fleet: Fleet::sample(), ..MockConfig::default() }).await
 }
 
 async fn found(server: &MockServer, scopes: Vec<Scope>) -> Vec<FleetDatabase> {

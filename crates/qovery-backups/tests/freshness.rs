@@ -6,34 +6,21 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use common::{client, policy};
 use futures::StreamExt as _;
 use qovery_backups::{DatabaseFreshness, FreshnessVerdict, Scope, Target, Targets, Uuid};
-use qovery_backups_mock::{Fault, FaultPlan, Fleet, MockConfig, MockServer, SampleBackup};
+use qovery_backups_mock::testing::{self, daily};
+use qovery_backups_mock::{Fault, FaultPlan, Fleet, MockConfig, MockServer};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
 async fn fleet(faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig { databases: 0, fleet: Fleet::sample(), faults, ..MockConfig::default() })
-        .await
-        .expect("mock server starts")
+    testing::start(MockConfig { databases: 0, fleet: Fleet::sample(), faults, ..MockConfig::default() }).await
 }
 
 async fn check(server: &MockServer, targets: Vec<Target>, now: DateTime<Utc>) -> Vec<DatabaseFreshness> {
     client(server, policy(3)).freshness(targets, DAY).concurrency(4).now(now).items().collect().await
-}
-
-/// `count` backups with this outcome, one a day back from `newest`.
-fn history(first_id: u128, count: u32, outcome: &str, newest: DateTime<Utc>) -> Vec<qovery_backups::Backup> {
-    (0..count)
-        .map(|day| {
-            SampleBackup::new(first_id + u128::from(day))
-                .created_at(newest - TimeDelta::days(i64::from(day)))
-                .outcome(outcome)
-                .build()
-        })
-        .collect()
 }
 
 fn gets_of_database(server: &MockServer, id: Uuid) -> usize {
@@ -66,14 +53,14 @@ async fn an_unknown_id_is_not_found_and_a_managed_one_unmanaged_after_one_lookup
 async fn missing_only_when_the_whole_history_was_read_and_stale_when_stopped_at_the_window() {
     let server = fleet(FaultPlan::none()).await;
     let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().unwrap();
-    let old = now - TimeDelta::days(10);
+    let old = "2026-11-18T00:00:00Z";
     // Three failed backups, all older than the window: one short page, the whole history.
-    let short = server.add_database_with(history(1, 3, "ERROR", old)).unwrap();
+    let short = server.add_database_with(daily(1, 3, old, "ERROR")).unwrap();
     // 45 failed backups: the first page (20) reaches past the window with more to read.
-    let long = server.add_database_with(history(100, 45, "ERROR", old)).unwrap();
+    let long = server.add_database_with(daily(100, 45, old, "ERROR")).unwrap();
     // A success eleven days old.
-    let with_old_success = server.add_database_with(history(200, 2, "SUCCESS", old)).unwrap();
-    let fresh = server.add_database_with(history(300, 2, "SUCCESS", now - TimeDelta::hours(2))).unwrap();
+    let with_old_success = server.add_database_with(daily(200, 2, old, "SUCCESS")).unwrap();
+    let fresh = server.add_database_with(daily(300, 2, "2026-11-27T22:00:00Z", "SUCCESS")).unwrap();
 
     let targets = [short, long, with_old_success, fresh].map(Target::from_id).to_vec();
     let results = check(&server, targets, now).await;
@@ -90,8 +77,8 @@ async fn missing_only_when_the_whole_history_was_read_and_stale_when_stopped_at_
 async fn a_success_dated_past_the_clock_skew_is_suspect() {
     let server = fleet(FaultPlan::none()).await;
     let now: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().unwrap();
-    let future = SampleBackup::new(1).created_at("9999-12-31T23:59:59Z".parse().unwrap()).outcome("SUCCESS");
-    let database = server.add_database_with(vec![future.build()]).unwrap();
+    let database =
+        server.add_database_with(vec![testing::backup(1, "9999-12-31T23:59:59Z", "SUCCESS")]).unwrap();
 
     let results = check(&server, vec![Target::from_id(database)], now).await;
     assert_eq!(results[0].verdict, FreshnessVerdict::Suspect);
@@ -141,9 +128,8 @@ async fn a_rate_limited_api_slows_the_whole_client_down_and_every_database_is_ch
     let fleet =
         Fleet { organizations: 1, projects: 1, environments: 2, databases: 30, managed_every: 0, backups: 2 };
     let server =
-        MockServer::start(MockConfig { databases: 0, fleet, rate_limit: Some(10), ..MockConfig::default() })
-            .await
-            .unwrap();
+        testing::start(MockConfig { databases: 0, fleet, rate_limit: Some(10), ..MockConfig::default() })
+            .await;
     let client = client(&server, policy(3));
     let targets = Targets::everything().resolve(&client).await.unwrap();
     assert_eq!(targets.len(), 60);

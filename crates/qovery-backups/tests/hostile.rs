@@ -11,22 +11,14 @@ use std::time::Duration;
 use common::{policy, server_ids};
 use futures::{StreamExt as _, TryStreamExt as _};
 use qovery_backups::{Client, Error, Operation, TransportKind};
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer, testing};
 use uuid::Uuid;
 
 /// A token as long as Qovery's organization API tokens, so the redaction applies.
 const SECRET: &str = "qov_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 
 async fn mock(backups: usize, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        token: SECRET.to_owned(),
-        backups_per_database: vec![backups],
-        databases: 1,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock server starts")
+    testing::start(MockConfig { token: SECRET.to_owned(), ..testing::config(vec![backups], faults) }).await
 }
 
 fn client(server: &MockServer, max_attempts: u32) -> Client {

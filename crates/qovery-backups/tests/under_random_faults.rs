@@ -10,7 +10,7 @@ use common::{client_with_timeout, server_ids};
 use futures::TryStreamExt as _;
 use proptest::prelude::*;
 use qovery_backups::RetryPolicy;
-use qovery_backups_mock::{Fault, FaultPlan, MockConfig, MockServer};
+use qovery_backups_mock::{Fault, FaultPlan, MockConfig, testing};
 use uuid::Uuid;
 
 /// Every fault a listing can meet. Slow answers last past the client's 2 s per-attempt timeout.
@@ -51,15 +51,7 @@ fn run_case(
             .with_kinds(kinds)
             .with_max_consecutive(MAX_ATTEMPTS - 1)
             .with_seed(seed);
-        let server = MockServer::start(MockConfig {
-            seed,
-            databases: backups.len(),
-            backups_per_database: backups.clone(),
-            faults: plan,
-            ..MockConfig::default()
-        })
-        .await
-        .unwrap();
+        let server = testing::start(MockConfig { seed, ..testing::config(backups.clone(), plan) }).await;
         let policy = RetryPolicy::default().with_max_attempts(MAX_ATTEMPTS).with_jitter_seed(seed);
         let client = client_with_timeout(&server, policy, Duration::from_secs(2));
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use qovery_backups::types::ServiceActionStatusEnum;
 use qovery_backups::{Backup, Client, Error, Event, Observer, WaitPolicy};
-use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockConfig, MockServer, SampleBackup};
+use qovery_backups_mock::testing::{self, mock_with_lifecycle};
+use qovery_backups_mock::{Fault, FaultPlan, Lifecycle, MockServer};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -17,18 +18,6 @@ use common::{client, policy};
 
 /// A backup queued for 10 s then running for 60 s.
 const LIFECYCLE: Lifecycle = Lifecycle { queued: Duration::from_secs(10), ongoing: Duration::from_secs(60) };
-
-async fn mock_with(lifecycle: Lifecycle, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        databases: 1,
-        backups_per_database: vec![45],
-        lifecycle,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock server starts")
-}
 
 /// The statuses a client's observer was told about while waiting, in order.
 #[derive(Default)]
@@ -68,30 +57,18 @@ fn gets(server: &MockServer) -> Vec<qovery_backups_mock::RequestRecord> {
     server.requests().into_iter().filter(|r| r.method.as_str() == "GET").collect()
 }
 
-/// A backup with this id, creation time and status, as a listing carries it.
-fn backup(id: u128, created_at: &str, outcome: &str) -> Backup {
-    SampleBackup::new(id)
-        .created_at(created_at.parse().unwrap())
-        .message("wait test")
-        .outcome(outcome)
-        .build()
-}
-
 /// 45 daily backups, ids 1 (newest) to 45, with `outcome` for backup `id_with_outcome` and
 /// SUCCESS for the others: three pages of 20.
 fn daily(id_with_outcome: u128, outcome: &str) -> Vec<Backup> {
-    let newest: chrono::DateTime<chrono::Utc> = "2026-11-27T03:00:00Z".parse().unwrap();
-    (1..=45u128)
-        .map(|id| {
-            let created = newest - chrono::TimeDelta::days(id as i64);
-            backup(id, &created.to_rfc3339(), if id == id_with_outcome { outcome } else { "SUCCESS" })
-        })
-        .collect()
+    let mut backups = testing::daily(1, 45, "2026-11-26T03:00:00Z", "SUCCESS");
+    let slot = &mut backups[id_with_outcome as usize - 1];
+    *slot = testing::backup(id_with_outcome, &slot.created_at.to_rfc3339(), outcome);
+    backups
 }
 
 #[tokio::test(start_paused = true)]
 async fn create_and_wait_returns_the_backup_once_it_succeeds() {
-    let server = mock_with(LIFECYCLE, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(LIFECYCLE, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let statuses = Arc::new(Statuses::default());
     let started = Instant::now();
@@ -114,7 +91,7 @@ async fn create_and_wait_returns_the_backup_once_it_succeeds() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_backup_is_an_error_carrying_its_status_and_steps() {
-    let server = mock_with(LIFECYCLE, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(LIFECYCLE, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     server.push_outcome(ServiceActionStatusEnum::Error);
 
@@ -131,7 +108,7 @@ async fn a_failed_backup_is_an_error_carrying_its_status_and_steps() {
 
 #[tokio::test(start_paused = true)]
 async fn a_canceled_backup_is_a_failure_too() {
-    let server = mock_with(LIFECYCLE, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(LIFECYCLE, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     server.push_outcome(ServiceActionStatusEnum::Canceled);
 
@@ -145,7 +122,7 @@ async fn a_canceled_backup_is_a_failure_too() {
 
 #[tokio::test(start_paused = true)]
 async fn a_backup_removed_while_waited_on_is_reported_as_vanished() {
-    let server = Arc::new(mock_with(LIFECYCLE, FaultPlan::none()).await);
+    let server = Arc::new(mock_with_lifecycle(LIFECYCLE, FaultPlan::none()).await);
     let database_id = server.database_ids()[0];
     let waiting = {
         let backups = client(&server, policy(3)).backups(database_id);
@@ -168,7 +145,7 @@ async fn a_backup_removed_while_waited_on_is_reported_as_vanished() {
 #[tokio::test(start_paused = true)]
 async fn a_timeout_fires_no_earlier_than_asked_and_leaves_the_backup_alone() {
     let long = Lifecycle { queued: Duration::from_secs(5), ongoing: Duration::from_secs(3600) };
-    let server = mock_with(long, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(long, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let timeout = Duration::from_secs(10 * 60);
     let started = Instant::now();
@@ -224,7 +201,7 @@ async fn unavailable_and_throttled_polls_are_retried_not_failures() {
         .at(4, Fault::Status(503))
         .at(6, Fault::RetryAfterSeconds(7))
         .at(8, Fault::Status(502));
-    let server = mock_with(LIFECYCLE, faults).await;
+    let server = mock_with_lifecycle(LIFECYCLE, faults).await;
     let database_id = server.database_ids()[0];
 
     let backup = client(&server, policy(3)).backups(database_id).create_and_wait("n", "m").await.unwrap();
@@ -244,7 +221,7 @@ async fn unavailable_and_throttled_polls_are_retried_not_failures() {
 #[tokio::test(start_paused = true)]
 async fn a_create_whose_answer_was_lost_is_reconciled_and_that_backup_waited_on() {
     // Request 2 is the POST: applied, then the connection reset.
-    let server = mock_with(LIFECYCLE, FaultPlan::none().at(2, Fault::Lost)).await;
+    let server = mock_with_lifecycle(LIFECYCLE, FaultPlan::none().at(2, Fault::Lost)).await;
     let database_id = server.database_ids()[0];
 
     let backup = client(&server, policy(3)).backups(database_id).create_and_wait("lost", "m").await.unwrap();
@@ -257,7 +234,7 @@ async fn a_create_whose_answer_was_lost_is_reconciled_and_that_backup_waited_on(
 
 #[tokio::test(start_paused = true)]
 async fn an_id_the_database_does_not_have_is_not_found_at_once() {
-    let server = mock_with(LIFECYCLE, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(LIFECYCLE, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let missing = Uuid::from_u128(0xdead);
     let started = Instant::now();
@@ -272,7 +249,7 @@ async fn an_id_the_database_does_not_have_is_not_found_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn waiting_on_a_finished_backup_reads_only_the_page_that_holds_it() {
-    let server = mock_with(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     let database_id = server.add_database_with(daily(27, "SUCCESS")).unwrap();
     let wanted = Uuid::from_u128(27); // on page 2
 
@@ -286,7 +263,7 @@ async fn waiting_on_a_finished_backup_reads_only_the_page_that_holds_it() {
 
 #[tokio::test(start_paused = true)]
 async fn a_backup_gone_from_an_older_page_is_found_gone_without_reading_further() {
-    let server = mock_with(Lifecycle::default(), FaultPlan::none()).await;
+    let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
     // Backup 27 is running and, not created through the API, never moves on.
     let database_id = server.add_database_with(daily(27, "ONGOING")).unwrap();
     let wanted = Uuid::from_u128(27);
@@ -307,7 +284,7 @@ async fn a_backup_gone_from_an_older_page_is_found_gone_without_reading_further(
 #[tokio::test(start_paused = true)]
 async fn statuses_that_are_not_final_keep_the_wait_going() {
     for not_final in ["NEVER", "CANCELING", "EXECUTING", "SOMETHING_QOVERY_ADDS_LATER"] {
-        let server = mock_with(Lifecycle::default(), FaultPlan::none()).await;
+        let server = mock_with_lifecycle(Lifecycle::default(), FaultPlan::none()).await;
         let database_id = server.add_database_with(daily(3, not_final)).unwrap();
         let policy_wait = WaitPolicy::default().with_timeout(Duration::from_secs(120));
 
@@ -326,7 +303,7 @@ async fn statuses_that_are_not_final_keep_the_wait_going() {
 #[tokio::test(start_paused = true)]
 async fn polls_back_off_from_the_initial_interval_to_the_cap() {
     let long = Lifecycle { queued: Duration::ZERO, ongoing: Duration::from_secs(3600) };
-    let server = mock_with(long, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(long, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let wait = WaitPolicy::default()
         .with_timeout(Duration::from_secs(100))

@@ -20,7 +20,7 @@ use futures::TryStreamExt as _;
 use qovery_backups::{Client, RetryPolicy};
 use qovery_backups_api::types::BackupPaginatedResponseList;
 use qovery_backups_bench::MockThread;
-use qovery_backups_mock::{MockConfig, MockServer};
+use qovery_backups_mock::{FaultPlan, MockServer, testing};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Barrier;
@@ -47,11 +47,7 @@ fn main() -> ExitCode {
 
     // Databases of 0 to 200 backups, so that listings end on empty, short and full pages.
     let counts: Vec<usize> = (0..STREAMS).map(|i| (i * 37) % 201).collect();
-    let mock = match MockThread::start(MockConfig {
-        databases: STREAMS,
-        backups_per_database: counts.clone(),
-        ..MockConfig::default()
-    }) {
+    let mock = match MockThread::start(testing::config(counts.clone(), FaultPlan::none())) {
         Ok(mock) => mock,
         Err(e) => {
             println!("error: the mock did not start: {e}");

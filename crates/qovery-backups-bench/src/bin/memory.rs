@@ -18,7 +18,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use qovery_backups_bench::{MockThread, machine, verdict};
-use qovery_backups_mock::MockConfig;
+use qovery_backups_mock::{FaultPlan, testing};
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const PEAK_LIMIT_KIB: u64 = 32 * 1024;
@@ -50,12 +50,8 @@ fn run() -> Result<bool, String> {
     println!("memory: {}; machine: {}", cli.display(), machine());
 
     let started = Instant::now();
-    let mock = MockThread::start(MockConfig {
-        databases: SIZES.len(),
-        backups_per_database: SIZES.to_vec(),
-        ..MockConfig::default()
-    })
-    .map_err(|e| format!("the mock did not start: {e}"))?;
+    let mock = MockThread::start(testing::config(SIZES.to_vec(), FaultPlan::none()))
+        .map_err(|e| format!("the mock did not start: {e}"))?;
     let server = mock.server();
     println!("mock: {} backups in {:.1?}", SIZES.iter().sum::<usize>(), started.elapsed());
 

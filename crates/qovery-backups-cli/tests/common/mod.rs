@@ -1,21 +1,11 @@
 //! Shared by the CLI's test files: the mock on 127.0.0.1 and the binary run against it.
-#![allow(dead_code)] // each test file uses a different part
+#![allow(dead_code, unused_imports)] // each test file uses a different part
 
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt as _;
-use qovery_backups_mock::{FaultPlan, MockConfig, MockServer};
-
-pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        databases: backups_per_database.len(),
-        backups_per_database,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap()
-}
+use qovery_backups_mock::MockServer;
+pub use qovery_backups_mock::testing::mock;
 
 /// The binary pointed at `server`, with none of the environment it reads (token, URL, log
 /// filter, table width) inherited from the machine running the tests. Retry waits are kept to a

@@ -1,11 +1,12 @@
 //! Helpers shared by the integration tests: a client, authenticated requests, and the JSON
 //! Schemas generated from openapi.yaml.
-#![allow(dead_code)] // each test crate uses its own subset
+#![allow(dead_code, unused_imports)] // each test crate uses its own subset
 
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use qovery_backups_mock::{MockConfig, MockServer};
+use qovery_backups_mock::MockServer;
+pub use qovery_backups_mock::testing::start;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use uuid::Uuid;
@@ -29,10 +30,6 @@ pub fn client() -> Client {
             }
         }
     })
-}
-
-pub async fn start(config: MockConfig) -> MockServer {
-    MockServer::start(config).await.expect("mock server starts")
 }
 
 pub fn authed(server: &MockServer, request: RequestBuilder) -> RequestBuilder {

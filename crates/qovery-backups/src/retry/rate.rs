@@ -27,6 +27,10 @@ const MIN_RATE: f64 = 0.5;
 const UNLIMITED_ABOVE: f64 = 2_000.0;
 /// 429s closer together than this are one congestion event.
 const COOL_DOWN: Duration = Duration::from_millis(500);
+/// A share of a token below which a bucket counts as full: the bucket's sums are floats.
+const TOKEN_EPSILON: f64 = 1e-9;
+/// The shortest wait the limiter asks for: tokio's timer has a resolution of a millisecond.
+const MIN_WAIT: Duration = Duration::from_millis(1);
 /// How long sends are counted to measure the rate the client reached.
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -93,12 +97,16 @@ impl State {
         let since = from.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         self.tokens = (self.tokens + rate * since.as_secs_f64()).min(capacity);
         self.refilled = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        // A token short by a rounding error is a token: waiting for it would ask for a sleep
+        // under a nanosecond, which ends at once without the clock moving, and the caller
+        // would spin.
+        if self.tokens >= 1.0 - TOKEN_EPSILON {
+            self.tokens = (self.tokens - 1.0).max(0.0);
             self.record_send(now);
             None
         } else {
-            Some(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+            // Never less than the timer's resolution, for the same reason.
+            Some(Duration::from_secs_f64((1.0 - self.tokens) / rate).max(MIN_WAIT))
         }
     }
 
@@ -204,6 +212,23 @@ mod tests {
         // Then about 70 a second: 140 more take about two seconds.
         let took = time_to_send(&limiter, 140).await;
         assert!(took >= Duration::from_millis(1_800) && took <= Duration::from_millis(2_200), "{took:?}");
+    }
+
+    /// A bucket a rounding error short of a token once made `acquire` sleep for zero
+    /// nanoseconds in a loop: on the paused clock time never moved, and the task spun (the
+    /// soak's seed 9150963170683223016 hung there).
+    #[test]
+    fn a_bucket_short_by_a_rounding_error_never_asks_for_a_wait_below_a_millisecond() {
+        let now = Instant::now();
+        for tokens in [1.0 - f64::EPSILON, 1.0 - 1e-12, 0.999_999_9, 0.5, 0.0] {
+            for rate in [MIN_RATE, 0.7, 3.3, 70.0, 1_999.0] {
+                let mut state = State { rate: Some(rate), tokens, refilled: Some(now), ..State::default() };
+                match state.try_take(now) {
+                    None => assert!(tokens > 0.999_999, "took a token from {tokens}"),
+                    Some(wait) => assert!(wait >= MIN_WAIT, "{wait:?} for {tokens} at {rate}/s"),
+                }
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,22 +1,11 @@
 //! Shared set-up: a mock server on 127.0.0.1 and a client pointed at it.
-#![allow(dead_code)] // each test file uses a different part
+#![allow(dead_code, unused_imports)] // each test file uses a different part
 
 use std::time::Duration;
 
 use qovery_backups::{Client, RetryPolicy};
-use qovery_backups_mock::{FaultPlan, MockConfig, MockServer};
-
-/// A mock with the given backups per database and fault plan.
-pub async fn mock(backups_per_database: Vec<usize>, faults: FaultPlan) -> MockServer {
-    MockServer::start(MockConfig {
-        databases: backups_per_database.len(),
-        backups_per_database,
-        faults,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock server starts")
-}
+use qovery_backups_mock::MockServer;
+pub use qovery_backups_mock::testing::mock;
 
 /// A retry policy whose jitter is seeded, so waits are reproducible.
 pub fn policy(max_attempts: u32) -> RetryPolicy {
