@@ -175,7 +175,7 @@ async fn a_timeout_fires_no_earlier_than_asked_and_leaves_the_backup_alone() {
 #[tokio::test(start_paused = true)]
 async fn the_waits_own_timeout_wins_over_the_policys_whatever_the_order() {
     let long = Lifecycle { queued: Duration::ZERO, ongoing: Duration::from_secs(3600) };
-    let server = mock_with(long, FaultPlan::none()).await;
+    let server = mock_with_lifecycle(long, FaultPlan::none()).await;
     let database_id = server.database_ids()[0];
     let hour = WaitPolicy::default().with_timeout(Duration::from_secs(3600));
     let minute = Duration::from_secs(60);
