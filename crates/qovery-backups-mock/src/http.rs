@@ -328,7 +328,7 @@ fn authorize(shared: &Shared, header: Option<&HeaderValue>) -> Result<(), Failur
 }
 
 /// Logging, latency, faults and authentication, around every request: record the request (and
-/// decide its fault), wait the configured latency, then do what the fault's [`Act`] says: break
+/// decide its fault), take the configured latency, then do what the fault's [`Act`] says: break
 /// the connection, answer instead of the operation, or run it and change its answer.
 async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let at = Instant::now();
@@ -340,21 +340,30 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         let detail = "rate limit exceeded: too many requests this second".to_owned();
         return finish(&shared, number, Some(429), answers::too_many_requests("1".to_owned(), detail));
     }
-    wait_latency(&shared).await;
+    let latency = *lock(&shared.latency);
 
     let (status, response) = match fault.map_or(Act::Run(Run::PLAIN), |fault| fault.kind().act) {
         Act::Kill(kill) => {
+            sleep_unless_zero(latency).await;
             arm(control.as_deref(), kill);
             (None, placeholder())
         }
         Act::Answer { make, .. } => {
+            sleep_unless_zero(latency).await;
             let response = normalize_error(make(&shared, &parts)).await;
             (Some(response.status().as_u16()), response)
         }
         Act::Run(Run { before, after, edit, kill }) => {
             let database = database_in(parts.uri.path());
             sleep_unless_zero(before).await;
+            // The latency is how long the server takes to answer, its own work included: a
+            // server answering in 20 ms does not add 20 ms to the time it spends rendering a
+            // page (which, for a full page, is about a tenth of a millisecond).
+            let answered_at = Instant::now() + latency;
             let response = process(&shared, parts, body, next).await;
+            if !latency.is_zero() {
+                tokio::time::sleep_until(answered_at).await;
+            }
             sleep_unless_zero(after).await;
             let mut response = normalize_error(response).await;
             if let Some(edit) = edit {
@@ -470,11 +479,6 @@ fn auth_scheme(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_whitespace().next())
         .map(str::to_owned)
-}
-
-async fn wait_latency(shared: &Shared) {
-    let latency = *lock(&shared.latency);
-    sleep_unless_zero(latency).await;
 }
 
 async fn sleep_unless_zero(duration: Duration) {

@@ -272,7 +272,9 @@ pub struct MockConfig {
     pub history: History,
     /// Backups a page (at least 1). Every page answers it as `page_size`.
     pub page_size: usize,
-    /// Waited (with `tokio::time::sleep`) before answering every request.
+    /// How long every request takes to be answered (with `tokio::time`), the mock's own work
+    /// included: a page answers this long after its request arrived, unless rendering it took
+    /// longer.
     pub latency: Duration,
     /// Which requests get which fault.
     pub faults: FaultPlan,
@@ -1164,7 +1166,7 @@ impl MockServer {
         self.shared.open_streams.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Replaces the latency added to every request.
+    /// Replaces the time every request takes to be answered ([`MockConfig::latency`]).
     ///
     /// ```
     /// use std::time::Duration;
