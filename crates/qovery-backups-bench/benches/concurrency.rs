@@ -15,10 +15,11 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use qovery_backups::Client;
 use qovery_backups_bench::{
-    MockThread, machine, measuring, median, named_thread_cpu_seconds, seconds, thread_cpu_seconds, verdict,
+    BENCH_USER_AGENT, MockThread, hand_written_listing, machine, measuring, median, named_thread_cpu_seconds,
+    seconds, thread_cpu_seconds, verdict,
 };
 use qovery_backups_mock::{FaultPlan, MockConfig, testing};
 use uuid::Uuid;
@@ -30,6 +31,18 @@ const LATENCY: Duration = Duration::from_millis(20);
 const PAGES_EACH: u32 = 6;
 const TARGET: f64 = 1.1;
 const TIMED_ROUNDS: usize = 7;
+
+/// The same work written by hand: 16 listings at a time with reqwest and serde_json, in
+/// whatever order they finish (no ordering, no retries, no limits): the floor any client reaches
+/// on this machine against this mock.
+async fn list_all_by_hand(http: &reqwest::Client, base_url: &str, token: &str, database_ids: &[Uuid]) -> u64 {
+    futures::stream::iter(database_ids.iter().copied())
+        .map(|database_id| hand_written_listing(http, base_url, token, database_id))
+        .buffer_unordered(CONCURRENCY)
+        .try_fold(0u64, |n, count| async move { Ok(n + count) })
+        .await
+        .expect("the hand-written loop lists the mock")
+}
 
 async fn list_all(client: &Client, database_ids: &[Uuid]) -> u64 {
     client
@@ -54,8 +67,12 @@ fn main() {
         .base_url(server.base_url())
         .build()
         .expect("the client builds");
+    let http = reqwest::Client::builder().user_agent(BENCH_USER_AGENT).build().expect("an HTTP client");
+    let (base_url, token) = (server.base_url().to_owned(), server.token().to_owned());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     assert_eq!(runtime.block_on(list_all(&client, &database_ids)), (DATABASES * BACKUPS) as u64);
+    let by_hand = runtime.block_on(list_all_by_hand(&http, &base_url, &token, &database_ids));
+    assert_eq!(by_hand, (DATABASES * BACKUPS) as u64);
 
     let rounds = DATABASES.div_ceil(CONCURRENCY) as u32;
     let ideal = LATENCY * PAGES_EACH * rounds;
@@ -77,6 +94,14 @@ fn main() {
     group.finish();
 
     if measuring() {
+        // The hand-written floor first, in the same process against the same mock.
+        let by_hand: Vec<f64> = (0..TIMED_ROUNDS)
+            .map(|_| {
+                let started = Instant::now();
+                runtime.block_on(list_all_by_hand(&http, &base_url, &token, &database_ids));
+                started.elapsed().as_secs_f64()
+            })
+            .collect();
         let (client_cpu, mock_cpu) = (thread_cpu_seconds(), named_thread_cpu_seconds("mock"));
         let times: Vec<f64> = (0..TIMED_ROUNDS)
             .map(|_| {
@@ -106,6 +131,11 @@ fn main() {
             seconds(sorted[sorted.len() - 1])
         );
         println!("  ratio to ideal: {ratio:.3}; target <= {TARGET:.2}: {}", verdict(ratio <= TARGET));
+        println!(
+            "  hand-written reqwest + serde_json, 16 at a time, unordered: median {}; list_many / hand-written: {:.3}",
+            seconds(median(&by_hand)),
+            median(&times) / median(&by_hand)
+        );
         println!(
             "  CPU a run: client thread {client_busy}, mock thread {mock_busy} ({} pages of 20 each way)",
             DATABASES as u32 * PAGES_EACH
