@@ -287,8 +287,8 @@ pub struct PruneArgs {
     /// on a terminal, ndjson otherwise].
     #[arg(long, value_parser = formats(&[Format::Table, Format::Json, Format::Ndjson]))]
     pub output: Option<Format>,
-    /// Databases are listed and planned `--concurrency` at once; their plans are printed, and
-    /// their deletes run, one database at a time in the order given.
+    // Databases are listed and planned `--concurrency` at once; their plans are printed, and
+    // their deletes run, one database at a time in the order given.
     #[command(flatten)]
     pub concurrency: Concurrency,
 }
